@@ -1,0 +1,54 @@
+package infra
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"net/netip"
+)
+
+// SubnetPlan is the address plan of a VPC: one public and one private subnet per AZ,
+// in AZ order.
+type SubnetPlan struct {
+	Public  []netip.Prefix
+	Private []netip.Prefix
+}
+
+// PlanSubnets splits vpc into equal blocks, the smallest power of two that holds two
+// subnets per AZ. The first half of the blocks (rounded up to whole AZ pairs) holds the
+// public subnets, then the private ones, so a plan for n AZs is stable when the VPC is
+// re-planned: subnet i keeps its CIDR as long as the AZ count does not change. Blocks
+// never overlap and all lie inside vpc by construction; the tests check it anyway.
+func PlanSubnets(vpc netip.Prefix, azCount int) (SubnetPlan, error) {
+	if !vpc.Addr().Is4() {
+		return SubnetPlan{}, fmt.Errorf("subnet plan: %s is not an IPv4 prefix", vpc)
+	}
+	if vpc.Masked() != vpc {
+		return SubnetPlan{}, fmt.Errorf("subnet plan: %s has host bits set", vpc)
+	}
+	if azCount < 1 {
+		return SubnetPlan{}, fmt.Errorf("subnet plan: %d availability zones, want at least 1", azCount)
+	}
+	blocks := 2 * azCount
+	newBits := bits.Len(uint(blocks - 1)) // ceil(log2(blocks))
+	prefix := vpc.Bits() + newBits
+	if prefix > minSubnetPrefix {
+		return SubnetPlan{}, fmt.Errorf("too small for %d subnets (%d AZs x public+private): they would be /%d, AWS's smallest subnet is /%d; use a /%d or larger",
+			blocks, azCount, prefix, minSubnetPrefix, minSubnetPrefix-newBits)
+	}
+	a4 := vpc.Addr().As4()
+	base := binary.BigEndian.Uint32(a4[:])
+	size := uint32(1) << (32 - prefix)
+	block := func(i int) netip.Prefix {
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], base+uint32(i)*size)
+		return netip.PrefixFrom(netip.AddrFrom4(b), prefix)
+	}
+	plan := SubnetPlan{}
+	half := 1 << (newBits - 1) // private subnets start in the second half of the VPC
+	for i := 0; i < azCount; i++ {
+		plan.Public = append(plan.Public, block(i))
+		plan.Private = append(plan.Private, block(half+i))
+	}
+	return plan, nil
+}

@@ -1,0 +1,196 @@
+package infra
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Windows needs several minutes to boot, run EC2Launch and start IIS before the first
+// health check can pass; the ASG must not replace instances during that window.
+const (
+	healthCheckGraceSeconds = 900
+	capacityTimeout         = "30m"
+	rootVolumeGiB           = 50
+)
+
+// ssmCorePolicy lets Session Manager replace RDP/WinRM; no key pair is ever attached.
+const ssmCorePolicy = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
+// cloudWatchAgentPolicy lets the agent baked into the image ship logs and metrics.
+const cloudWatchAgentPolicy = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
+
+// FleetArgs configures one colour's instances.
+type FleetArgs struct {
+	Color                   Color
+	AmiID                   pulumi.StringInput
+	AppVersion              string // the app ref baked into the image, or a note when prebaked
+	InstanceType            string
+	MinSize                 int
+	MaxSize                 int
+	DesiredCapacity         int
+	PrivateSubnetIDs        pulumi.StringArrayInput
+	InstanceSecurityGroupID pulumi.StringInput
+	TargetGroupArn          pulumi.StringInput
+	Tags                    map[string]string
+}
+
+// Fleet is one colour: an instance role, a launch template on the baked AMI and an
+// Auto Scaling group registered in the colour's target group.
+type Fleet struct {
+	pulumi.ResourceState
+
+	AsgName          pulumi.StringOutput
+	LaunchTemplateID pulumi.IDOutput
+}
+
+// NewFleet creates one colour's fleet.
+func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.ResourceOption) (*Fleet, error) {
+	f := &Fleet{}
+	if err := ctx.RegisterComponentResource("webapi:infra:Fleet", name, f, opts...); err != nil {
+		return nil, fmt.Errorf("fleet %s: register: %w", args.Color, err)
+	}
+	parent := pulumi.Parent(f)
+	tags := tagMap(args.Tags)
+
+	trust, err := json.Marshal(assumeRolePolicy("ec2.amazonaws.com"))
+	if err != nil {
+		return nil, fmt.Errorf("fleet %s: trust policy: %w", args.Color, err)
+	}
+	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(trust),
+		Description:      pulumi.Sprintf("webapi %s instances: Systems Manager and CloudWatch agent only", args.Color),
+		Tags:             tags,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("fleet %s: role: %w", args.Color, err)
+	}
+	for key, arn := range map[string]string{"ssm": ssmCorePolicy, "cwagent": cloudWatchAgentPolicy} {
+		if _, err := iam.NewRolePolicyAttachment(ctx, fmt.Sprintf("%s-%s", name, key), &iam.RolePolicyAttachmentArgs{
+			Role:      role.Name,
+			PolicyArn: pulumi.String(arn),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("fleet %s: policy %s: %w", args.Color, key, err)
+		}
+	}
+	profile, err := iam.NewInstanceProfile(ctx, name+"-profile", &iam.InstanceProfileArgs{
+		Role: role.Name,
+		Tags: tags,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("fleet %s: instance profile: %w", args.Color, err)
+	}
+
+	userData := args.AmiID.ToStringOutput().ApplyT(func(ami string) string {
+		return base64.StdEncoding.EncodeToString([]byte(UserData(args.Color, args.AppVersion, ami)))
+	}).(pulumi.StringOutput)
+
+	lt, err := ec2.NewLaunchTemplate(ctx, name+"-lt", &ec2.LaunchTemplateArgs{
+		Description:          pulumi.Sprintf("webapi %s", args.Color),
+		ImageId:              args.AmiID,
+		InstanceType:         pulumi.String(args.InstanceType),
+		UpdateDefaultVersion: pulumi.Bool(true),
+		IamInstanceProfile: &ec2.LaunchTemplateIamInstanceProfileArgs{
+			Arn: profile.Arn,
+		},
+		VpcSecurityGroupIds: pulumi.StringArray{args.InstanceSecurityGroupID},
+		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
+			HttpEndpoint:            pulumi.String("enabled"),
+			HttpTokens:              pulumi.String("required"),
+			HttpPutResponseHopLimit: pulumi.Int(1),
+			InstanceMetadataTags:    pulumi.String("enabled"),
+		},
+		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
+			DeviceName: pulumi.String("/dev/sda1"), // the root device of Amazon's Windows AMIs
+			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+				VolumeSize:          pulumi.Int(rootVolumeGiB),
+				VolumeType:          pulumi.String("gp3"),
+				Encrypted:           pulumi.String("true"),
+				DeleteOnTermination: pulumi.String("true"),
+			},
+		}},
+		Monitoring: &ec2.LaunchTemplateMonitoringArgs{Enabled: pulumi.Bool(true)},
+		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: tagMap(args.Tags, "Name", name, "app-version", args.AppVersion)},
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: tags},
+		},
+		UserData: userData,
+		Tags:     tagMap(args.Tags, "app-version", args.AppVersion),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("fleet %s: launch template: %w", args.Color, err)
+	}
+
+	var asgTags autoscaling.GroupTagArray
+	for _, k := range sortedKeys(args.Tags) {
+		asgTags = append(asgTags, &autoscaling.GroupTagArgs{Key: pulumi.String(k), Value: pulumi.String(args.Tags[k]), PropagateAtLaunch: pulumi.Bool(true)})
+	}
+	asg, err := autoscaling.NewGroup(ctx, name+"-asg", &autoscaling.GroupArgs{
+		VpcZoneIdentifiers: args.PrivateSubnetIDs,
+		LaunchTemplate: &autoscaling.GroupLaunchTemplateArgs{
+			Id:      lt.ID(),
+			Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
+		},
+		MinSize:                pulumi.Int(args.MinSize),
+		MaxSize:                pulumi.Int(args.MaxSize),
+		DesiredCapacity:        pulumi.Int(args.DesiredCapacity),
+		TargetGroupArns:        pulumi.StringArray{args.TargetGroupArn},
+		HealthCheckType:        pulumi.String("ELB"),
+		HealthCheckGracePeriod: pulumi.Int(healthCheckGraceSeconds),
+		// `pulumi up` of a colour succeeds only once this many instances pass the ALB's
+		// health check: a release that does not serve fails here, before any traffic moves.
+		WaitForElbCapacity:     pulumi.Int(args.DesiredCapacity),
+		WaitForCapacityTimeout: pulumi.String(capacityTimeout),
+		DefaultInstanceWarmup:  pulumi.Int(healthCheckGraceSeconds),
+		EnabledMetrics:         pulumi.ToStringArray([]string{"GroupDesiredCapacity", "GroupInServiceInstances", "GroupTotalInstances"}),
+		// A new launch template version on a colour that serves is rolled in
+		// launch-before-terminate, never dipping below the desired capacity.
+		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
+			Strategy: pulumi.String("Rolling"),
+			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
+				MinHealthyPercentage: pulumi.Int(100),
+				MaxHealthyPercentage: pulumi.Int(200),
+				InstanceWarmup:       pulumi.String(fmt.Sprint(healthCheckGraceSeconds)),
+			},
+		},
+		Tags: asgTags,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("fleet %s: auto scaling group: %w", args.Color, err)
+	}
+
+	f.AsgName = asg.Name
+	f.LaunchTemplateID = lt.ID()
+	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
+		"asgName":          asg.Name,
+		"launchTemplateId": lt.ID(),
+	}); err != nil {
+		return nil, fmt.Errorf("fleet %s: outputs: %w", args.Color, err)
+	}
+	return f, nil
+}
+
+// UserData is the instance's first-boot script: it records which colour and version the
+// instance is, for the app (environment variables) and for an operator (a JSON file).
+// It holds no secret: user data is readable by anyone who can describe the instance.
+func UserData(c Color, appVersion, amiID string) string {
+	esc := func(s string) string { return strings.ReplaceAll(s, "'", "''") } // PowerShell single-quoted literal
+	return fmt.Sprintf(`<powershell>
+$ErrorActionPreference = 'Stop'
+$dir = Join-Path $env:ProgramData 'webapi'
+New-Item -ItemType Directory -Force -Path $dir | Out-Null
+[ordered]@{ color = '%[1]s'; appVersion = '%[2]s'; amiId = '%[3]s' } |
+  ConvertTo-Json | Set-Content -Path (Join-Path $dir 'deployment.json') -Encoding UTF8
+[Environment]::SetEnvironmentVariable('WEBAPI_COLOR', '%[1]s', 'Machine')
+[Environment]::SetEnvironmentVariable('WEBAPI_VERSION', '%[2]s', 'Machine')
+# IIS reads machine environment variables when it starts its worker processes.
+& iisreset.exe /restart | Out-Null
+</powershell>
+`, esc(string(c)), esc(appVersion), esc(amiID))
+}

@@ -1,0 +1,164 @@
+package infra
+
+import "fmt"
+
+// Stack output names: the contract between the edge stack, the other colour's stack and
+// the automation tool. Every name is exported by Program and read back by the tests on
+// both sides, so a rename breaks a test rather than a release.
+const (
+	// Exported by the edge stack only.
+	OutVpcID                   = "vpcId"
+	OutVpcCidr                 = "vpcCidr"
+	OutPublicSubnetIDs         = "publicSubnetIds"
+	OutPrivateSubnetIDs        = "privateSubnetIds"
+	OutAlbSecurityGroupID      = "albSecurityGroupId"
+	OutInstanceSecurityGroupID = "instanceSecurityGroupId"
+	OutAlbArn                  = "albArn"
+	OutAlbArnSuffix            = "albArnSuffix"
+	OutAlbDNSName              = "albDnsName"
+	OutAlbURL                  = "albUrl"
+	OutListenerArn             = "listenerArn"
+	OutListenerURN             = "listenerUrn"
+	OutTargetGroupArns         = "targetGroupArns"        // map colour → ARN
+	OutTargetGroupArnSuffixes  = "targetGroupArnSuffixes" // map colour → CloudWatch dimension
+	OutWeights                 = "weights"                // map colour → percent
+	OutColorHeader             = "colorHeader"            // header that pins a request to one colour
+
+	// Exported by every stack about its own colour.
+	OutColor         = "color"
+	OutRole          = "role" // "edge" or "colour"
+	OutAsgName       = "asgName"
+	OutAmiID         = "amiId"
+	OutAppRef        = "appRef"
+	OutDesired       = "desiredCapacity"
+	OutAlarmNames    = "alarmNames"
+	OutPrerequisites = "prerequisitesAmiId"
+)
+
+// EdgeOutputs lists what the other colour needs from the edge stack; a missing one is
+// a clear error naming the output and the edge stack.
+var EdgeOutputs = []string{
+	OutVpcID, OutPrivateSubnetIDs, OutInstanceSecurityGroupID,
+	OutTargetGroupArns, OutTargetGroupArnSuffixes, OutAlbArnSuffix, OutWeights,
+}
+
+// ColorHeader is the request header that routes to one colour alone, so an idle colour
+// can be tested through the real ALB before it gets weight.
+const ColorHeader = "X-Webapi-Color"
+
+// Role values.
+const (
+	RoleEdge   = "edge"
+	RoleColour = "colour"
+)
+
+// EdgeValues are the edge stack's outputs that the other colour and the tool use.
+type EdgeValues struct {
+	VpcID                   string
+	PrivateSubnetIDs        []string
+	InstanceSecurityGroupID string
+	TargetGroupArns         map[string]string
+	TargetGroupArnSuffixes  map[string]string
+	AlbArnSuffix            string
+	Weights                 Weights
+}
+
+// ParseEdgeOutputs turns raw stack outputs (as StackReference or the Automation API
+// return them: strings, []any, map[string]any, float64) into EdgeValues. stack names
+// the edge stack in errors.
+func ParseEdgeOutputs(stack string, raw map[string]any) (*EdgeValues, error) {
+	missing := func(name string) error {
+		return fmt.Errorf("edge stack %s has no output %q: deploy the edge stack first (webapi:edgeStack)", stack, name)
+	}
+	wrong := func(name string, v any, want string) error {
+		return fmt.Errorf("edge stack %s: output %q is %T (%v), want %s", stack, name, v, v, want)
+	}
+	for _, name := range EdgeOutputs {
+		if v, ok := raw[name]; !ok || v == nil {
+			return nil, missing(name)
+		}
+	}
+	str := func(name string) (string, error) {
+		s, ok := raw[name].(string)
+		if !ok || s == "" {
+			return "", wrong(name, raw[name], "a non-empty string")
+		}
+		return s, nil
+	}
+	strMap := func(name string) (map[string]string, error) {
+		m, ok := raw[name].(map[string]any)
+		if !ok {
+			return nil, wrong(name, raw[name], "a map of colour to string")
+		}
+		out := map[string]string{}
+		for k, v := range m {
+			s, ok := v.(string)
+			if !ok {
+				return nil, wrong(name+"."+k, v, "a string")
+			}
+			out[k] = s
+		}
+		return out, nil
+	}
+	var err error
+	ev := &EdgeValues{}
+	if ev.VpcID, err = str(OutVpcID); err != nil {
+		return nil, err
+	}
+	if ev.InstanceSecurityGroupID, err = str(OutInstanceSecurityGroupID); err != nil {
+		return nil, err
+	}
+	if ev.AlbArnSuffix, err = str(OutAlbArnSuffix); err != nil {
+		return nil, err
+	}
+	list, ok := raw[OutPrivateSubnetIDs].([]any)
+	if !ok || len(list) == 0 {
+		return nil, wrong(OutPrivateSubnetIDs, raw[OutPrivateSubnetIDs], "a non-empty list of subnet ids")
+	}
+	for _, v := range list {
+		s, ok := v.(string)
+		if !ok {
+			return nil, wrong(OutPrivateSubnetIDs, v, "subnet id strings")
+		}
+		ev.PrivateSubnetIDs = append(ev.PrivateSubnetIDs, s)
+	}
+	if ev.TargetGroupArns, err = strMap(OutTargetGroupArns); err != nil {
+		return nil, err
+	}
+	if ev.TargetGroupArnSuffixes, err = strMap(OutTargetGroupArnSuffixes); err != nil {
+		return nil, err
+	}
+	if ev.Weights, err = ParseWeights(raw[OutWeights]); err != nil {
+		return nil, fmt.Errorf("edge stack %s: output %q: %w", stack, OutWeights, err)
+	}
+	return ev, nil
+}
+
+// ParseWeights reads a {"blue": n, "green": m} output and checks it adds up to 100.
+func ParseWeights(v any) (Weights, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return Weights{}, fmt.Errorf("is %T, want a map of colour to percent", v)
+	}
+	num := func(c Color) (int, error) {
+		switch n := m[string(c)].(type) {
+		case float64:
+			return int(n), nil
+		case int:
+			return n, nil
+		}
+		return 0, fmt.Errorf("weight of %s is %v, want a number", c, m[string(c)])
+	}
+	b, err := num(Blue)
+	if err != nil {
+		return Weights{}, err
+	}
+	g, err := num(Green)
+	if err != nil {
+		return Weights{}, err
+	}
+	if b+g != 100 || b < 0 || g < 0 {
+		return Weights{}, fmt.Errorf("blue %d + green %d must be 100, each 0 to 100", b, g)
+	}
+	return Weights{Blue: b, Green: g}, nil
+}

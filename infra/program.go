@@ -1,0 +1,217 @@
+package infra
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Program is the one entry point: main.go, the tests and the automation tool all run it.
+// The stack's role (edge or colour) comes from config, never from the stack's name.
+func Program(ctx *pulumi.Context) error {
+	outputs, err := Build(ctx)
+	if err != nil {
+		return err
+	}
+	for name, value := range outputs {
+		ctx.Export(name, value)
+	}
+	return nil
+}
+
+// Build registers the stack's resources and returns its outputs (names from
+// outputs.go). Config is loaded and validated before anything is registered.
+func Build(ctx *pulumi.Context) (pulumi.Map, error) {
+	cfg, err := LoadConfig(func(key string) (string, bool) {
+		return ctx.GetConfig(ConfigNamespace + ":" + key)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("config of stack %s: %w", ctx.Stack(), err)
+	}
+	if cfg.Edge {
+		return edgeStack(ctx, cfg)
+	}
+	return colourStack(ctx, cfg)
+}
+
+// edgeStack owns what both colours share (network, ALB, both target groups, the
+// weighted listener) and its own colour's fleet.
+func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
+	azs, err := resolveAvailabilityZones(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	region := ""
+	if cfg.NatGateways == NatNone {
+		if region, err = currentRegion(ctx); err != nil {
+			return nil, err
+		}
+	}
+	shared := baseTags(ctx, ColorShared)
+	weights := WeightsFor(cfg.GreenWeight)
+
+	network, err := NewNetwork(ctx, "network", &NetworkArgs{
+		VpcCidr:           netip.MustParsePrefix(cfg.VpcCidr), // validated by LoadConfig
+		AvailabilityZones: azs,
+		NatGateways:       cfg.NatGateways,
+		FlowLogs:          cfg.FlowLogs,
+		Region:            region,
+		Tags:              shared,
+	})
+	if err != nil {
+		return nil, err
+	}
+	edge, err := NewEdge(ctx, "edge", &EdgeArgs{
+		VpcID:              network.VpcID.ToStringOutput(),
+		PublicSubnetIDs:    network.PublicSubnetIDs,
+		IngressCidrs:       cfg.IngressCidrs,
+		CertificateArn:     cfg.CertificateArn,
+		DeletionProtection: cfg.DeletionProtection,
+		AccessLogsBucket:   cfg.AccessLogsBucket,
+		HealthCheck: HealthCheck{
+			Path:               cfg.HealthCheckPath,
+			Interval:           cfg.HealthCheckInterval,
+			HealthyThreshold:   cfg.HealthyThreshold,
+			UnhealthyThreshold: cfg.UnhealthyThreshold,
+		},
+		Weights: weights,
+		Tags:    shared,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	tgArns := pulumi.StringMap{}
+	tgSuffixes := pulumi.StringMap{}
+	for c, tg := range edge.TargetGroups {
+		tgArns[string(c)] = tg.Arn
+		tgSuffixes[string(c)] = tg.ArnSuffix
+	}
+	out := pulumi.Map{
+		OutRole:                    pulumi.String(RoleEdge),
+		OutVpcID:                   network.VpcID,
+		OutVpcCidr:                 pulumi.String(cfg.VpcCidr),
+		OutPublicSubnetIDs:         network.PublicSubnetIDs,
+		OutPrivateSubnetIDs:        network.PrivateSubnetIDs,
+		OutAlbSecurityGroupID:      edge.AlbSecurityGroupID,
+		OutInstanceSecurityGroupID: edge.InstanceSecurityGroupID,
+		OutAlbArn:                  edge.Alb.Arn,
+		OutAlbArnSuffix:            edge.Alb.ArnSuffix,
+		OutAlbDNSName:              edge.Alb.DnsName,
+		OutAlbURL:                  edge.URL,
+		OutListenerArn:             edge.Listener.Arn,
+		OutListenerURN:             edge.Listener.URN(),
+		OutTargetGroupArns:         tgArns,
+		OutTargetGroupArnSuffixes:  tgSuffixes,
+		OutWeights:                 pulumi.IntMap{string(Blue): pulumi.Int(weights.Blue), string(Green): pulumi.Int(weights.Green)},
+		OutColorHeader:             pulumi.String(ColorHeader),
+	}
+
+	return colourResources(ctx, cfg, colourInputs{
+		privateSubnetIDs:        network.PrivateSubnetIDs,
+		instanceSecurityGroupID: edge.InstanceSecurityGroupID.ToStringOutput(),
+		targetGroupArn:          edge.TargetGroups[cfg.Color].Arn,
+	}, out)
+}
+
+// colourStack owns only its colour: it reads the shared pieces from the edge stack.
+func colourStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
+	edge, err := ReadEdgeOutputs(ctx, cfg.EdgeStack)
+	if err != nil {
+		return nil, err
+	}
+	// Emptying a colour that still serves traffic would turn its share into 5xx.
+	if cfg.DesiredCapacity == 0 && edge.Weights.Of(cfg.Color) > 0 {
+		return nil, &ConfigError{Key: "desiredCapacity", Value: "0", Allowed: fmt.Sprintf(
+			"%s still has %d%% of traffic on the edge stack %s; shift traffic away before emptying it",
+			cfg.Color, edge.Weights.Of(cfg.Color), cfg.EdgeStack)}
+	}
+	tgArn, ok := edge.TargetGroupArns[string(cfg.Color)]
+	if !ok {
+		return nil, fmt.Errorf("edge stack %s: output %s has no target group for %s", cfg.EdgeStack, OutTargetGroupArns, cfg.Color)
+	}
+	return colourResources(ctx, cfg, colourInputs{
+		privateSubnetIDs:        pulumi.ToStringArray(edge.PrivateSubnetIDs).ToStringArrayOutput(),
+		instanceSecurityGroupID: pulumi.String(edge.InstanceSecurityGroupID).ToStringOutput(),
+		targetGroupArn:          pulumi.String(tgArn).ToStringOutput(),
+	}, pulumi.Map{OutRole: pulumi.String(RoleColour)})
+}
+
+type colourInputs struct {
+	privateSubnetIDs        pulumi.StringArrayOutput
+	instanceSecurityGroupID pulumi.StringOutput
+	targetGroupArn          pulumi.StringOutput
+}
+
+// colourResources is what every stack creates for its own colour.
+func colourResources(ctx *pulumi.Context, cfg *Config, in colourInputs, out pulumi.Map) (pulumi.Map, error) {
+	tags := baseTags(ctx, string(cfg.Color))
+	amiID := pulumi.String(cfg.AmiID).ToStringOutput()
+	version := cfg.AppRef
+	if version == "" {
+		version = "prebaked:" + cfg.AmiID
+	}
+	fleet, err := NewFleet(ctx, "fleet-"+string(cfg.Color), &FleetArgs{
+		Color:                   cfg.Color,
+		AmiID:                   amiID,
+		AppVersion:              version,
+		InstanceType:            cfg.InstanceType,
+		MinSize:                 cfg.MinSize,
+		MaxSize:                 cfg.MaxSize,
+		DesiredCapacity:         cfg.DesiredCapacity,
+		PrivateSubnetIDs:        in.privateSubnetIDs,
+		InstanceSecurityGroupID: in.instanceSecurityGroupID,
+		TargetGroupArn:          in.targetGroupArn,
+		Tags:                    tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out[OutColor] = pulumi.String(string(cfg.Color))
+	out[OutAsgName] = fleet.AsgName
+	out[OutAmiID] = amiID
+	out[OutAppRef] = pulumi.String(version)
+	out[OutDesired] = pulumi.Int(cfg.DesiredCapacity)
+	return out, nil
+}
+
+// resolveAvailabilityZones returns the configured zones, or the first azCount zones the
+// region offers (local and wavelength zones excluded).
+func resolveAvailabilityZones(ctx *pulumi.Context, cfg *Config) ([]string, error) {
+	if len(cfg.AvailabilityZones) > 0 {
+		return cfg.AvailabilityZones, nil
+	}
+	res, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{
+		State:   pulumi.StringRef("available"),
+		Filters: []aws.GetAvailabilityZonesFilter{{Name: "opt-in-status", Values: []string{"opt-in-not-required"}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("network: listing availability zones: %w", err)
+	}
+	if len(res.Names) < cfg.AzCount {
+		return nil, &ConfigError{Key: "azCount", Value: fmt.Sprint(cfg.AzCount), Allowed: fmt.Sprintf("the region offers only %d zones (%v)", len(res.Names), res.Names)}
+	}
+	names := append([]string(nil), res.Names...)
+	sort.Strings(names)
+	return names[:cfg.AzCount], nil
+}
+
+func currentRegion(ctx *pulumi.Context) (string, error) {
+	r, err := aws.GetRegion(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("reading the stack's AWS region: %w", err)
+	}
+	return r.Name, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
