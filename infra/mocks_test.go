@@ -1,0 +1,224 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+)
+
+const testRegion = "eu-west-1"
+
+var testZones = []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+
+// registered is one resource as the mocks saw it.
+type registered struct {
+	Type   string
+	Name   string
+	Inputs resource.PropertyMap
+}
+
+// mocks records every resource and invoke, answers the invokes the program makes and
+// plays the edge stack for a StackReference.
+type mocks struct {
+	mu          sync.Mutex
+	resources   []registered
+	calls       []string
+	edgeOutputs map[string]any // what a StackReference to the edge stack returns
+}
+
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.resources = append(m.resources, registered{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs})
+	m.mu.Unlock()
+
+	out := args.Inputs.Copy()
+	id := args.Name + "-id"
+	arn := fmt.Sprintf("arn:aws:mock:%s:000000000000:%s/%s", testRegion, args.TypeToken, args.Name)
+	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
+	switch args.TypeToken {
+	case "pulumi:pulumi:StackReference":
+		if m.edgeOutputs == nil {
+			return "", nil, fmt.Errorf("mocks: no edge stack outputs configured")
+		}
+		set("outputs", m.edgeOutputs)
+		set("secretOutputNames", []any{})
+		return args.Name, out, nil
+	case "aws:lb/loadBalancer:LoadBalancer":
+		set("arn", arn)
+		set("arnSuffix", "app/"+args.Name+"/0123456789abcdef")
+		set("dnsName", args.Name+".elb.amazonaws.com")
+	case "aws:lb/targetGroup:TargetGroup":
+		set("arn", arn)
+		set("arnSuffix", "targetgroup/"+args.Name+"/0123456789abcdef")
+	case "aws:ec2/launchTemplate:LaunchTemplate":
+		set("latestVersion", 1)
+	case "aws:autoscaling/group:Group":
+		set("name", args.Name+"-asg-name")
+	case "aws:iam/role:Role":
+		set("name", args.Name+"-role-name")
+	}
+	if _, ok := out["arn"]; !ok {
+		set("arn", arn)
+	}
+	return id, out, nil
+}
+
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.calls = append(m.calls, args.Token)
+	m.mu.Unlock()
+	switch args.Token {
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		names := []any{}
+		for _, z := range testZones {
+			names = append(names, z)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": names, "id": testRegion}), nil
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{"name": testRegion, "id": testRegion}), nil
+	}
+	return nil, fmt.Errorf("mocks: unexpected call %s", args.Token)
+}
+
+// byType returns the registered resources of one type, in registration order.
+func (m *mocks) byType(token string) []registered {
+	var out []registered
+	for _, r := range m.resources {
+		if r.Type == token {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (m *mocks) counts() map[string]int {
+	c := map[string]int{}
+	for _, r := range m.resources {
+		c[r.Type]++
+	}
+	return c
+}
+
+// awsResources are the registered resources that would exist in AWS.
+func (m *mocks) awsResources() []registered {
+	var out []registered
+	for _, r := range m.resources {
+		if strings.HasPrefix(r.Type, "aws:") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// stackConfig returns a valid config for a role, overridden by kv pairs (un-namespaced).
+func blueConfig(kv ...string) map[string]string {
+	c := map[string]string{
+		"color": "blue", "edge": "true",
+		"amiId":              "ami-0123456789abcdef0",
+		"deletionProtection": "true",
+	}
+	return override(c, kv...)
+}
+
+func greenConfig(kv ...string) map[string]string {
+	c := map[string]string{
+		"color": "green", "edgeStack": "organization/webapi/blue",
+		"amiId": "ami-0fedcba9876543210",
+	}
+	return override(c, kv...)
+}
+
+func override(c map[string]string, kv ...string) map[string]string {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "<unset>" {
+			delete(c, kv[i])
+			continue
+		}
+		c[kv[i]] = kv[i+1]
+	}
+	return c
+}
+
+// runResult is what one program run under mocks produced.
+type runResult struct {
+	mocks   *mocks
+	outputs map[string]any
+	err     error
+}
+
+// run evaluates Build (what Program exports) for a stack under mocks.
+func run(t testing.TB, stack string, cfg map[string]string, edgeOutputs map[string]any) runResult {
+	t.Helper()
+	m := &mocks{edgeOutputs: edgeOutputs}
+	res := runResult{mocks: m}
+	var mu sync.Mutex
+	namespaced := map[string]string{}
+	for k, v := range cfg {
+		namespaced[ConfigNamespace+":"+k] = v
+	}
+	res.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		outs, err := Build(ctx)
+		if err != nil {
+			return err
+		}
+		outs.ToMapOutput().ApplyT(func(v map[string]any) error {
+			mu.Lock()
+			res.outputs = v
+			mu.Unlock()
+			return nil
+		})
+		return nil
+	}, pulumi.WithMocksWithOrganization("organization", "webapi", stack, m), func(ri *pulumi.RunInfo) {
+		ri.Config = namespaced
+	})
+	return res
+}
+
+// runOK is run that must succeed.
+func runOK(t testing.TB, stack string, cfg map[string]string, edgeOutputs map[string]any) runResult {
+	t.Helper()
+	r := run(t, stack, cfg, edgeOutputs)
+	require.NoError(t, r.err)
+	return r
+}
+
+// edgeOutputsOf runs the blue (edge) stack and returns its outputs as a StackReference
+// would deliver them: JSON-shaped (numbers as float64, lists as []any).
+func edgeOutputsOf(t testing.TB, kv ...string) map[string]any {
+	t.Helper()
+	r := runOK(t, "blue", blueConfig(kv...), nil)
+	b, err := json.Marshal(r.outputs)
+	require.NoError(t, err)
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(b, &out))
+	return out
+}
+
+func sortedTypes(c map[string]int) []string {
+	var keys []string
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// prop reads a nested input value by path ("forward", "targetGroups"...), as plain Go.
+func prop(pm resource.PropertyMap, path ...string) any {
+	var v any = pm.Mappable()
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
