@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The project's one test command (README: "Run all the tests"). It installs the pinned
+# tools it needs (scripts/install-tools.sh: a no-op when they are already built), then:
+#   go vet, gofmt, go test ./... (program, guardrail, image, tool and engine tests),
+#   packer fmt -check + packer validate of both templates, actionlint on the workflows.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+# shellcheck source=scripts/tools-env.sh
+source scripts/tools-env.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "install pinned tools"
+scripts/install-tools.sh
+
+step "go vet"
+go vet ./...
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*'))
+if [[ -n $unformatted ]]; then
+  echo "gofmt: these files need formatting:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
+if [[ -d images ]]; then
+  step "packer fmt -check"
+  packer fmt -check -diff -recursive images
+  step "packer validate"
+  scripts/validate-images.sh
+fi
+
+if [[ -d .github/workflows ]]; then
+  step "actionlint"
+  actionlint -color=never
+fi
+
+step "go test"
+# The engine tests need the real CLI: fail rather than skip when it is missing here.
+export WEBAPI_REQUIRE_ENGINE_TESTS=1
+go test -count=1 ./... "$@"
