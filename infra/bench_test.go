@@ -3,7 +3,8 @@ package infra
 import "testing"
 
 // Evaluation time of the whole program under mocks, per role:
-//   go test ./infra -run '^$' -bench Program -benchmem
+//
+//	go test ./infra -run '^$' -bench Program -benchmem
 func BenchmarkProgramEdge(b *testing.B) {
 	cfg := blueConfig("greenWeight", "10")
 	for i := 0; i < b.N; i++ {

@@ -21,6 +21,7 @@ var testZones = []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}
 type registered struct {
 	Type   string
 	Name   string
+	Parent string // parent URN ("" for the stack's direct children)
 	Inputs resource.PropertyMap
 }
 
@@ -35,7 +36,11 @@ type mocks struct {
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	m.mu.Lock()
-	m.resources = append(m.resources, registered{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs})
+	parent := ""
+	if args.RegisterRPC != nil {
+		parent = args.RegisterRPC.GetParent()
+	}
+	m.resources = append(m.resources, registered{Type: args.TypeToken, Name: args.Name, Parent: parent, Inputs: args.Inputs})
 	m.mu.Unlock()
 
 	out := args.Inputs.Copy()
@@ -63,6 +68,10 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("name", args.Name+"-asg-name")
 	case "aws:iam/role:Role":
 		set("name", args.Name+"-role-name")
+	case "command:local:Command":
+		// What scripts/bake prints: the AMI id alone.
+		set("stdout", mockAmiFor(args.Name))
+		set("stderr", "")
 	}
 	if _, ok := out["arn"]; !ok {
 		set("arn", arn)
@@ -85,6 +94,15 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"name": testRegion, "id": testRegion}), nil
 	}
 	return nil, fmt.Errorf("mocks: unexpected call %s", args.Token)
+}
+
+// mockAmiFor derives a stable fake AMI id from a bake stage's name.
+func mockAmiFor(name string) string {
+	h := fmt.Sprintf("%x", []byte(name))
+	for len(h) < 17 {
+		h += "0"
+	}
+	return "ami-" + h[len(h)-17:]
 }
 
 // byType returns the registered resources of one type, in registration order.
@@ -177,6 +195,7 @@ func run(t testing.TB, stack string, cfg map[string]string, edgeOutputs map[stri
 		return nil
 	}, pulumi.WithMocksWithOrganization("organization", "webapi", stack, m), func(ri *pulumi.RunInfo) {
 		ri.Config = namespaced
+		ri.RootDirectory = ".." // the repository root, where images/ is
 	})
 	return res
 }

@@ -150,9 +150,31 @@ type colourInputs struct {
 func colourResources(ctx *pulumi.Context, cfg *Config, in colourInputs, out pulumi.Map) (pulumi.Map, error) {
 	tags := baseTags(ctx, string(cfg.Color))
 	amiID := pulumi.String(cfg.AmiID).ToStringOutput()
+	prereqID := pulumi.String(cfg.PrerequisitesAmiID).ToStringOutput()
 	version := cfg.AppRef
-	if version == "" {
+	if cfg.AmiID != "" {
 		version = "prebaked:" + cfg.AmiID
+	} else {
+		region, err := currentRegion(ctx)
+		if err != nil {
+			return nil, err
+		}
+		image, err := NewImage(ctx, "image-"+string(cfg.Color), &ImageArgs{
+			RepoRoot:           repoRoot(ctx),
+			Stack:              ctx.Stack(),
+			Color:              cfg.Color,
+			Region:             region,
+			BakeInstanceType:   cfg.BakeInstanceType,
+			AppRepository:      cfg.AppRepository,
+			AppRef:             cfg.AppRef,
+			HealthCheckPath:    cfg.HealthCheckPath,
+			PrerequisitesAmiID: cfg.PrerequisitesAmiID,
+			DeregisterOnDelete: cfg.DeregisterAmis,
+		})
+		if err != nil {
+			return nil, err
+		}
+		amiID, prereqID = image.AmiID, image.PrerequisitesAmiID
 	}
 	fleet, err := NewFleet(ctx, "fleet-"+string(cfg.Color), &FleetArgs{
 		Color:                   cfg.Color,
@@ -173,6 +195,7 @@ func colourResources(ctx *pulumi.Context, cfg *Config, in colourInputs, out pulu
 	out[OutColor] = pulumi.String(string(cfg.Color))
 	out[OutAsgName] = fleet.AsgName
 	out[OutAmiID] = amiID
+	out[OutPrerequisites] = prereqID
 	out[OutAppRef] = pulumi.String(version)
 	out[OutDesired] = pulumi.Int(cfg.DesiredCapacity)
 	return out, nil
@@ -197,6 +220,15 @@ func resolveAvailabilityZones(ctx *pulumi.Context, cfg *Config) ([]string, error
 	names := append([]string(nil), res.Names...)
 	sort.Strings(names)
 	return names[:cfg.AzCount], nil
+}
+
+// repoRoot is where Pulumi.yaml, images/ and scripts/ are: the project's root directory
+// when the engine says so, otherwise the working directory (pulumi up runs there).
+func repoRoot(ctx *pulumi.Context) string {
+	if d := ctx.RootDirectory(); d != "" {
+		return d
+	}
+	return "."
 }
 
 func currentRegion(ctx *pulumi.Context) (string, error) {

@@ -1,0 +1,123 @@
+package infra
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const tCommand = "command:local:Command"
+
+func bakeConfig(kv ...string) map[string]string {
+	return blueConfig(append([]string{"amiId", "<unset>", "appRepository", "https://github.com/acme/webapi.git", "appRef", "v1.4.0"}, kv...)...)
+}
+
+func commandsByName(r runResult) map[string]registered {
+	out := map[string]registered{}
+	for _, c := range r.mocks.byType(tCommand) {
+		out[c.Name] = c
+	}
+	return out
+}
+
+func TestImageChainFeedsTheFleet(t *testing.T) {
+	r := runOK(t, "blue", bakeConfig(), nil)
+	cmds := commandsByName(r)
+	require.Len(t, cmds, 2)
+	prereq, app := cmds["image-blue-prerequisites"], cmds["image-blue-app"]
+
+	assert.Equal(t, bakeBuildCommand, prop(prereq.Inputs, "create"))
+	assert.Equal(t, "..", prop(prereq.Inputs, "dir"), "runs from the repository root")
+	assert.Equal(t, false, prop(prereq.Inputs, "addPreviousOutputInEnv"), "Packer output never goes back through the environment")
+	assert.Nil(t, prop(prereq.Inputs, "delete"), "AMIs are kept unless deregisterAmisOnDelete")
+
+	prereqAmi := mockAmiFor("image-blue-prerequisites")
+	assert.Equal(t, prereqAmi, prop(app.Inputs, "environment", "PKR_VAR_prerequisites_ami_id"), "stage two builds on stage one's AMI")
+	assert.Contains(t, prop(app.Inputs, "triggers"), prereqAmi, "a new prerequisites AMI re-bakes the app")
+	assert.Equal(t, "https://github.com/acme/webapi.git", prop(app.Inputs, "environment", "PKR_VAR_app_repository"))
+	assert.Equal(t, "v1.4.0", prop(app.Inputs, "environment", "PKR_VAR_app_ref"))
+	assert.Equal(t, "blue", prop(app.Inputs, "environment", "PKR_VAR_color"))
+	assert.Equal(t, testRegion, prop(app.Inputs, "environment", "WEBAPI_BAKE_REGION"))
+	assert.Equal(t, "/health", prop(app.Inputs, "environment", "PKR_VAR_health_check_path"))
+	for _, c := range []registered{prereq, app} {
+		hash := prop(c.Inputs, "environment", "PKR_VAR_template_hash")
+		assert.Len(t, hash, 64)
+		assert.Equal(t, hash, prop(c.Inputs, "triggers").([]any)[0], "the trigger is the content hash")
+		assert.Contains(t, c.Parent, "webapi:infra:Image::image-blue", "bake stages are children of the Image component")
+	}
+
+	lt := r.mocks.byType(tLT)[0]
+	assert.Equal(t, mockAmiFor("image-blue-app"), prop(lt.Inputs, "imageId"), "the fleet runs the baked application AMI")
+	assert.Equal(t, mockAmiFor("image-blue-app"), r.outputs[OutAmiID])
+	assert.Equal(t, prereqAmi, r.outputs[OutPrerequisites])
+	assert.Equal(t, "v1.4.0", r.outputs[OutAppRef])
+}
+
+func TestImageSkipPaths(t *testing.T) {
+	t.Run("prerequisitesAmiId skips stage one", func(t *testing.T) {
+		r := runOK(t, "blue", bakeConfig("prerequisitesAmiId", "ami-0feedfacefeedface"), nil)
+		cmds := commandsByName(r)
+		require.Len(t, cmds, 1)
+		app := cmds["image-blue-app"]
+		assert.Equal(t, "ami-0feedfacefeedface", prop(app.Inputs, "environment", "PKR_VAR_prerequisites_ami_id"))
+		assert.Equal(t, mockAmiFor("image-blue-app"), prop(r.mocks.byType(tLT)[0].Inputs, "imageId"))
+	})
+	t.Run("amiId skips both", func(t *testing.T) {
+		r := runOK(t, "blue", bakeConfig("amiId", "ami-0123456789abcdef0"), nil)
+		assert.Empty(t, r.mocks.byType(tCommand))
+		assert.Empty(t, r.mocks.byType("webapi:infra:Image"))
+		assert.Equal(t, "ami-0123456789abcdef0", prop(r.mocks.byType(tLT)[0].Inputs, "imageId"))
+		assert.Equal(t, "prebaked:ami-0123456789abcdef0", r.outputs[OutAppRef])
+	})
+	t.Run("green bakes its own chain", func(t *testing.T) {
+		edge := edgeOutputsOf(t)
+		r := runOK(t, "green", greenConfig("amiId", "<unset>", "appRepository", "https://github.com/acme/webapi.git", "appRef", "v2.0.0"), edge)
+		cmds := commandsByName(r)
+		require.Len(t, cmds, 2)
+		assert.Equal(t, "green", prop(cmds["image-green-app"].Inputs, "environment", "PKR_VAR_stack"))
+		assert.Equal(t, mockAmiFor("image-green-app"), prop(r.mocks.byType(tLT)[0].Inputs, "imageId"))
+	})
+}
+
+func TestDeregisterOnDeleteIsOptIn(t *testing.T) {
+	r := runOK(t, "blue", bakeConfig("deregisterAmisOnDelete", "true"), nil)
+	for name, c := range commandsByName(r) {
+		assert.Equal(t, bakeDeregisterCommand, prop(c.Inputs, "delete"), name)
+	}
+}
+
+// Unchanged inputs keep the triggers; a new app ref re-bakes the app stage only.
+func TestTriggersChangeOnlyWithTheirInputs(t *testing.T) {
+	hashes := func(kv ...string) map[string]string {
+		out := map[string]string{}
+		for name, c := range commandsByName(runOK(t, "blue", bakeConfig(kv...), nil)) {
+			out[strings.TrimPrefix(name, "image-blue-")] = prop(c.Inputs, "environment", "PKR_VAR_template_hash").(string)
+		}
+		return out
+	}
+	first, again := hashes(), hashes()
+	assert.Equal(t, first, again, "an unchanged stack never re-bakes")
+	newRef := hashes("appRef", "v1.5.0")
+	assert.Equal(t, first["prerequisites"], newRef["prerequisites"], "a new app ref leaves the prerequisites alone")
+	assert.NotEqual(t, first["app"], newRef["app"], "a new app ref re-bakes the app")
+	bigger := hashes("bakeInstanceType", "m6i.xlarge")
+	assert.NotEqual(t, first["prerequisites"], bigger["prerequisites"])
+}
+
+// Every resource but the components is a child of one of the components.
+func TestEveryResourceHasAComponentParent(t *testing.T) {
+	edge := edgeOutputsOf(t)
+	for name, r := range map[string]runResult{
+		"blue":  runOK(t, "blue", bakeConfig(), nil),
+		"green": runOK(t, "green", greenConfig(), edge),
+	} {
+		for _, res := range r.mocks.resources {
+			if strings.HasPrefix(res.Type, "webapi:infra:") || res.Type == tStackRef {
+				continue
+			}
+			assert.Contains(t, res.Parent, "webapi:infra:", "%s: %s (%s) has no component parent", name, res.Name, res.Type)
+		}
+	}
+}

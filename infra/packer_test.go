@@ -1,0 +1,87 @@
+package infra
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// requireTool finds a pinned tool built by scripts/install-tools.sh. Outside the test
+// command it skips with the reason; scripts/test.sh sets WEBAPI_REQUIRE_ENGINE_TESTS so
+// that in CI a missing tool fails instead of silently skipping.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", ".tools", "bin", name))
+	require.NoError(t, err)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("WEBAPI_REQUIRE_ENGINE_TESTS") == "1" {
+			t.Fatalf("%s is not installed at %s: scripts/install-tools.sh should have built it", name, p)
+		}
+		t.Skipf("%s is not installed at %s: run scripts/install-tools.sh (scripts/test.sh does)", name, p)
+	}
+	return p
+}
+
+// copyImages copies images/ into a temp dir so a test can break the copy.
+func copyImages(t *testing.T) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "images")
+	require.NoError(t, os.CopyFS(dst, os.DirFS(filepath.Join("..", "images"))))
+	return dst
+}
+
+func validate(t *testing.T, dir string) (string, error) {
+	t.Helper()
+	requireTool(t, "packer")
+	out, err := exec.Command("bash", filepath.Join("..", "scripts", "validate-images.sh"), dir).CombinedOutput()
+	return string(out), err
+}
+
+func TestPackerValidatesBothTemplates(t *testing.T) {
+	out, err := validate(t, copyImages(t))
+	require.NoError(t, err, out)
+	assert.Equal(t, 2, strings.Count(out, "The configuration is valid."), out)
+}
+
+func TestPackerValidateCatchesBrokenTemplates(t *testing.T) {
+	cases := []struct {
+		name, file, old, new, says string
+	}{
+		{"misspelled argument", "windows-prerequisites.pkr.hcl", "winrm_use_ssl ", "winrm_use_sssl ", "Unsupported argument"},
+		{"undefined variable", "windows-app.pkr.hcl", "var.app_commit, 0, 12", "var.app_comit, 0, 12", `does not have an attribute named "app_comit"`},
+		{"missing script", "windows-app.pkr.hcl", "scripts/deploy-app.ps1", "scripts/deploy-ap.ps1", "deploy-ap.ps1"},
+		{"wrong type", "windows-prerequisites.pkr.hcl", "winrm_use_ssl            = true", "winrm_use_ssl = \"maybe\"", "winrm_use_ssl"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyImages(t)
+			path := filepath.Join(dir, tc.file)
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Contains(t, string(b), tc.old, "the test's anchor is gone from %s", tc.file)
+			require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), tc.old, tc.new, 1)), 0o644))
+			out, err := validate(t, dir)
+			require.Error(t, err, "packer validate must fail on a broken %s", tc.file)
+			assert.Contains(t, out, tc.says)
+		})
+	}
+}
+
+func TestPackerFmtCheckCatchesUnformattedTemplates(t *testing.T) {
+	packer := requireTool(t, "packer")
+	dir := copyImages(t)
+	out, err := exec.Command(packer, "fmt", "-check", "-recursive", dir).CombinedOutput()
+	require.NoError(t, err, "images/ is packer fmt clean: %s", out)
+	path := filepath.Join(dir, "windows-app.pkr.hcl")
+	b, _ := os.ReadFile(path)
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), "  type        = string", "type=string", 1)), 0o644))
+	err = exec.Command(packer, "fmt", "-check", "-recursive", dir).Run()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit)
+	assert.Equal(t, 3, exit.ExitCode(), "packer fmt -check exits 3 on an unformatted file")
+}
