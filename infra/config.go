@@ -57,6 +57,7 @@ type Config struct {
 	Edge        bool
 	EdgeStack   string
 	GreenWeight int
+	StableColor Color
 
 	VpcCidr           string
 	AvailabilityZones []string
@@ -136,6 +137,7 @@ var ConfigKeys = []configKey{
 	{"edge", "boolean", false},
 	{"edgeStack", "string", ""},
 	{"greenWeight", "integer", 0},
+	{"stableColor", "string", "blue"},
 	{"vpcCidr", "string", "10.20.0.0/16"},
 	{"availabilityZones", "array", []string{}},
 	{"azCount", "integer", 2},
@@ -192,6 +194,7 @@ func LoadConfig(src ConfigSource) (*Config, error) {
 	c.Edge = r.boolean("edge")
 	c.EdgeStack = r.str("edgeStack")
 	c.GreenWeight = r.integer("greenWeight")
+	stableRaw := r.str("stableColor")
 	c.VpcCidr = r.str("vpcCidr")
 	c.AvailabilityZones = r.list("availabilityZones")
 	c.AzCount = r.integer("azCount")
@@ -224,6 +227,11 @@ func LoadConfig(src ConfigSource) (*Config, error) {
 		r.fail("color", colorRaw, "want blue or green")
 	} else {
 		c.Color = col
+	}
+	if col, err := ParseColor(stableRaw); err != nil {
+		r.fail("stableColor", stableRaw, "want blue or green (the colour that served before the last shift)")
+	} else {
+		c.StableColor = col
 	}
 	if len(r.errs) > 0 {
 		// Type errors make the values below meaningless; report them first.

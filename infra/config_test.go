@@ -41,6 +41,7 @@ var badConfigCases = []struct {
 	{"colour unknown", "blue", blueConfig("color", "purple"), "color", `"purple" is not allowed: want blue or green`},
 	{"edge false without edgeStack", "green", greenConfig("edgeStack", "<unset>"), "edgeStack", "required when webapi:edge is false"},
 	{"edge and edgeStack both", "blue", blueConfig("edgeStack", "organization/webapi/green"), "edgeStack", "must be empty when webapi:edge is true"},
+	{"stableColor unknown", "blue", blueConfig("stableColor", "red"), "stableColor", "want blue or green"},
 	{"edgeStack not qualified", "green", greenConfig("edgeStack", "blue"), "edgeStack", "organization/project/stack"},
 	{"edge not a bool", "blue", blueConfig("edge", "yes please"), "edge", "want true or false"},
 	{"greenWeight above 100", "blue", blueConfig("greenWeight", "150"), "greenWeight", `"150" is not allowed: want an integer from 0 to 100`},

@@ -23,6 +23,7 @@ const (
 	OutTargetGroupArnSuffixes  = "targetGroupArnSuffixes" // map colour → CloudWatch dimension
 	OutWeights                 = "weights"                // map colour → percent
 	OutColorHeader             = "colorHeader"            // header that pins a request to one colour
+	OutStableColor             = "stableColor"            // colour that served before the last shift
 
 	// Exported by every stack about its own colour.
 	OutColor         = "color"

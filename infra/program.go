@@ -108,6 +108,7 @@ func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		OutTargetGroupArnSuffixes:  tgSuffixes,
 		OutWeights:                 pulumi.IntMap{string(Blue): pulumi.Int(weights.Blue), string(Green): pulumi.Int(weights.Green)},
 		OutColorHeader:             pulumi.String(ColorHeader),
+		OutStableColor:             pulumi.String(string(cfg.StableColor)),
 	}
 
 	return colourResources(ctx, cfg, colourInputs{
@@ -123,11 +124,8 @@ func colourStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Emptying a colour that still serves traffic would turn its share into 5xx.
-	if cfg.DesiredCapacity == 0 && edge.Weights.Of(cfg.Color) > 0 {
-		return nil, &ConfigError{Key: "desiredCapacity", Value: "0", Allowed: fmt.Sprintf(
-			"%s still has %d%% of traffic on the edge stack %s; shift traffic away before emptying it",
-			cfg.Color, edge.Weights.Of(cfg.Color), cfg.EdgeStack)}
+	if err := CheckCapacity(cfg, edge.Weights); err != nil {
+		return nil, err
 	}
 	tgArn, ok := edge.TargetGroupArns[string(cfg.Color)]
 	if !ok {
@@ -138,6 +136,17 @@ func colourStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		instanceSecurityGroupID: pulumi.String(edge.InstanceSecurityGroupID).ToStringOutput(),
 		targetGroupArn:          pulumi.String(tgArn).ToStringOutput(),
 	}, pulumi.Map{OutRole: pulumi.String(RoleColour)})
+}
+
+// CheckCapacity refuses to empty a colour that still has weight on the edge stack:
+// its share of the traffic would turn into 5xx.
+func CheckCapacity(cfg *Config, w Weights) error {
+	if cfg.DesiredCapacity == 0 && w.Of(cfg.Color) > 0 {
+		return &ConfigError{Key: "desiredCapacity", Value: "0", Allowed: fmt.Sprintf(
+			"%s still has %d%% of traffic on the edge stack %s; shift traffic away before emptying it",
+			cfg.Color, w.Of(cfg.Color), cfg.EdgeStack)}
+	}
+	return nil
 }
 
 type colourInputs struct {
