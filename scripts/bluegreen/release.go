@@ -278,7 +278,7 @@ func (r *Release) Shift(ctx context.Context, opts ShiftOptions) error {
 	}
 	// A shift that starts with the receiving colour at 0% records who served before, so
 	// rollback (and a failure here) know where to send everything back.
-	if current == 0 && st.stable != opts.Target.Other() {
+	if current == 0 {
 		if err := r.Engine.SetConfig(ctx, st.colour, map[string]string{"stableColor": string(opts.Target.Other())}); err != nil {
 			return err
 		}
