@@ -115,6 +115,8 @@ func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		privateSubnetIDs:        network.PrivateSubnetIDs,
 		instanceSecurityGroupID: edge.InstanceSecurityGroupID.ToStringOutput(),
 		targetGroupArn:          edge.TargetGroups[cfg.Color].Arn,
+		albArnSuffix:            edge.Alb.ArnSuffix,
+		targetGroupArnSuffix:    edge.TargetGroups[cfg.Color].ArnSuffix,
 	}, out)
 }
 
@@ -135,6 +137,8 @@ func colourStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		privateSubnetIDs:        pulumi.ToStringArray(edge.PrivateSubnetIDs).ToStringArrayOutput(),
 		instanceSecurityGroupID: pulumi.String(edge.InstanceSecurityGroupID).ToStringOutput(),
 		targetGroupArn:          pulumi.String(tgArn).ToStringOutput(),
+		albArnSuffix:            pulumi.String(edge.AlbArnSuffix).ToStringOutput(),
+		targetGroupArnSuffix:    pulumi.String(edge.TargetGroupArnSuffixes[string(cfg.Color)]).ToStringOutput(),
 	}, pulumi.Map{OutRole: pulumi.String(RoleColour)})
 }
 
@@ -153,6 +157,8 @@ type colourInputs struct {
 	privateSubnetIDs        pulumi.StringArrayOutput
 	instanceSecurityGroupID pulumi.StringOutput
 	targetGroupArn          pulumi.StringOutput
+	albArnSuffix            pulumi.StringOutput
+	targetGroupArnSuffix    pulumi.StringOutput
 }
 
 // colourResources is what every stack creates for its own colour.
@@ -201,6 +207,18 @@ func colourResources(ctx *pulumi.Context, cfg *Config, in colourInputs, out pulu
 	if err != nil {
 		return nil, err
 	}
+	monitoring, err := NewMonitoring(ctx, "monitoring-"+string(cfg.Color), &MonitoringArgs{
+		Color:                cfg.Color,
+		AlbArnSuffix:         in.albArnSuffix,
+		TargetGroupArnSuffix: in.targetGroupArnSuffix,
+		Max5xxPercent:        cfg.Alarm5xxPercent,
+		MaxLatencyMs:         cfg.AlarmLatencyMs,
+		Tags:                 tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out[OutAlarmNames] = monitoring.AlarmNames
 	out[OutColor] = pulumi.String(string(cfg.Color))
 	out[OutAsgName] = fleet.AsgName
 	out[OutAmiID] = amiID
