@@ -34,7 +34,7 @@ fi
 
 if [[ -d .github/workflows ]]; then
   step "actionlint"
-  actionlint -color=never
+  actionlint -no-color
 fi
 
 step "go test"

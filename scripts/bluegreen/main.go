@@ -137,7 +137,7 @@ AWS calls use the SDK's normal credential chain.
 	}
 
 	root.AddCommand(previewCommand(release), deployCommand(release), shiftCommand(release), promoteCommand(release),
-		rollbackCommand(release), statusCommand(release), destroyCommand(release), retireCommand(release))
+		rollbackCommand(release), statusCommand(release), idleCommand(release), destroyCommand(release), retireCommand(release))
 	return root
 }
 
@@ -379,6 +379,27 @@ func statusCommand(release releaseFactory) *cobra.Command {
 				return err
 			}
 			return r.Status(cmd.Context())
+		},
+	}
+}
+
+func idleCommand(release releaseFactory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "idle",
+		Short: "Print the colour that has no traffic (the one to release into)",
+		Long:  "Prints blue or green alone on stdout, for scripts. Refused (exit 3) while a shift is in progress.\n\n" + exitCodesHelp,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := release(cmd, false)
+			if err != nil {
+				return err
+			}
+			c, err := r.Idle(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), c)
+			return nil
 		},
 	}
 }

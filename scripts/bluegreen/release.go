@@ -560,6 +560,21 @@ func (r *Release) Retire(ctx context.Context, c infra.Color, wait time.Duration)
 	return nil
 }
 
+// Idle returns the colour without traffic, the one to release into. Mid-shift there is
+// none: promote or roll back first.
+func (r *Release) Idle(ctx context.Context) (infra.Color, error) {
+	st, err := r.edge(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range infra.Colors {
+		if st.weights.Of(c) == 0 {
+			return c, nil
+		}
+	}
+	return "", refusef("a shift is in progress (%s): run `bluegreen promote` or `bluegreen rollback` first", st.weights)
+}
+
 // Status prints, per colour, what it runs, its capacity and health, and its weight.
 func (r *Release) Status(ctx context.Context) error {
 	st, err := r.edge(ctx)

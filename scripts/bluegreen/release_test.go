@@ -419,6 +419,17 @@ func TestStatus(t *testing.T) {
 	assert.Regexp(t, `green\s+10%\s+v2\s+ami-2\s+2\s+2/2`, out)
 }
 
+func TestIdle(t *testing.T) {
+	for gw, want := range map[int]infra.Color{0: infra.Green, 100: infra.Blue} {
+		c, err := newFixture(gw, infra.Blue).r.Idle(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, want, c)
+	}
+	_, err := newFixture(40, infra.Blue).r.Idle(context.Background())
+	assert.Equal(t, exitRefused, exitCode(err))
+	assert.ErrorContains(t, err, "a shift is in progress (blue 60% / green 40%)")
+}
+
 func TestParseSteps(t *testing.T) {
 	s, err := parseSteps("10, 50,100")
 	require.NoError(t, err)
