@@ -25,7 +25,9 @@ type stateHealth struct {
 	targets TargetCounts
 }
 
-func (h *stateHealth) TargetHealth(context.Context, string) (TargetCounts, error) { return h.targets, nil }
+func (h *stateHealth) TargetHealth(context.Context, string) (TargetCounts, error) {
+	return h.targets, nil
+}
 
 func (h *stateHealth) ListenerWeights(ctx context.Context, _ string) (map[string]int, error) {
 	s, err := h.w.engine.stack(ctx, infra.Blue)
