@@ -174,6 +174,7 @@ var (
 	azPattern           = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d[a-z]$`)
 	healthPathPattern   = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$`)
 	gitRefPattern       = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
+	sshRepoPattern      = regexp.MustCompile(`^(ssh://)?[A-Za-z0-9._-]+@[A-Za-z0-9.-]+[:/].+$`)
 )
 
 // The VPC must leave room for two subnets per AZ of at least /28 (AWS's smallest subnet),
@@ -414,7 +415,7 @@ func validRepository(s string) bool {
 	if strings.ContainsAny(s, " \t\n\"'`$;|&") {
 		return false
 	}
-	return strings.HasPrefix(s, "https://") || regexp.MustCompile(`^(ssh://)?[A-Za-z0-9._-]+@[A-Za-z0-9.-]+[:/].+$`).MatchString(s)
+	return strings.HasPrefix(s, "https://") || sshRepoPattern.MatchString(s)
 }
 
 // reader turns raw strings into typed values, applying defaults and collecting errors.

@@ -160,7 +160,7 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 	if args.AccessLogsBucket != "" {
 		albArgs.AccessLogs = &lb.LoadBalancerAccessLogsArgs{
 			Bucket:  pulumi.String(args.AccessLogsBucket),
-			Prefix:  pulumi.String(ctxPrefix(ctx)),
+			Prefix:  pulumi.String(accessLogPrefix(ctx)),
 			Enabled: pulumi.Bool(true),
 		}
 	}
@@ -306,6 +306,7 @@ func weightedForward(w Weights, tgs map[Color]*lb.TargetGroup) *lb.ListenerDefau
 	}
 }
 
-func ctxPrefix(ctx *pulumi.Context) string {
+// accessLogPrefix keeps each stack's ALB logs apart in a shared bucket.
+func accessLogPrefix(ctx *pulumi.Context) string {
 	return fmt.Sprintf("%s/%s", ctx.Project(), ctx.Stack())
 }

@@ -72,15 +72,19 @@ func newAutoEngine(workDir string, program pulumi.RunFunc, progress io.Writer) (
 		return nil, err
 	}
 	env := map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}
-	if os.Getenv("PULUMI_BACKEND_URL") == "" {
+	backend := os.Getenv("PULUMI_BACKEND_URL")
+	if backend == "" {
 		state := filepath.Join(abs, ".pulumi")
 		if err := os.MkdirAll(state, 0o755); err != nil {
 			return nil, fmt.Errorf("state directory: %w", err)
 		}
-		env["PULUMI_BACKEND_URL"] = "file://" + state
+		backend = "file://" + state
+		env["PULUMI_BACKEND_URL"] = backend
 	}
-	if os.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && os.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" && strings.HasPrefix(env["PULUMI_BACKEND_URL"]+os.Getenv("PULUMI_BACKEND_URL"), "file://") {
-		return nil, usageErrorf("PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set: it encrypts the stacks' secrets in the file backend")
+	// The file backend's passphrase secrets provider cannot work without one; fail here,
+	// before any stack is touched, rather than halfway through an update.
+	if strings.HasPrefix(backend, "file://") && os.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && os.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
+		return nil, usageErrorf("PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set: it encrypts the stacks' secrets in the file backend %s", backend)
 	}
 	return &autoEngine{workDir: abs, project: "webapi", program: program, env: env, progress: progress}, nil
 }

@@ -30,7 +30,9 @@ func (f *fakeELB) DescribeListeners(_ context.Context, in *elbv2.DescribeListene
 	return &elbv2.DescribeListenersOutput{Listeners: f.listeners}, nil
 }
 
-type fakeCW struct{ in *cloudwatch.GetMetricDataInput }
+type fakeCW struct {
+	in *cloudwatch.GetMetricDataInput
+}
 
 func (f *fakeCW) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
 	f.in = in

@@ -427,16 +427,14 @@ type DeployOptions struct {
 // stack from a config whose weights differ from what the listener serves.
 func (r *Release) Deploy(ctx context.Context, c infra.Color, opts DeployOptions) error {
 	st, err := r.edge(ctx)
-	if err != nil && c != infra.Blue {
+	if err != nil {
 		return err
 	}
-	weight := 0
-	if st != nil {
-		weight = st.weights.Of(c)
-		if c == st.colour && !opts.Force {
-			if live, err := infra.ParseWeights(st.outputs[infra.OutWeights]); err == nil && live != st.weights {
-				return refusef("Pulumi.%s.yaml says %s but the deployed listener serves %s: commit the weights of the last shift (or --force)", st.colour, st.weights, live)
-			}
+	weight := st.weights.Of(c)
+	// Before the first deploy there are no deployed weights to compare with.
+	if c == st.colour && !opts.Force {
+		if live, err := infra.ParseWeights(st.outputs[infra.OutWeights]); err == nil && live != st.weights {
+			return refusef("Pulumi.%s.yaml says %s but the deployed listener serves %s: commit the weights of the last shift (or --force)", st.colour, st.weights, live)
 		}
 	}
 	before, err := r.Engine.Config(ctx, c)

@@ -460,3 +460,16 @@ func TestCLIUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestEngineNeedsAPassphraseForTheFileBackend(t *testing.T) {
+	t.Setenv("PULUMI_BACKEND_URL", "")
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "")
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE_FILE", "")
+	_, err := newAutoEngine(t.TempDir(), nil, nil)
+	assert.Equal(t, exitUsage, exitCode(err))
+	assert.ErrorContains(t, err, "PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set")
+
+	t.Setenv("PULUMI_BACKEND_URL", "https://api.pulumi.com")
+	_, err = newAutoEngine(t.TempDir(), nil, nil)
+	assert.NoError(t, err, "Pulumi Cloud manages its own secrets")
+}
