@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -29,7 +30,8 @@ func TestImageChainFeedsTheFleet(t *testing.T) {
 	prereq, app := cmds["image-blue-prerequisites"], cmds["image-blue-app"]
 
 	assert.Equal(t, bakeBuildCommand, prop(prereq.Inputs, "create"))
-	assert.Equal(t, "..", prop(prereq.Inputs, "dir"), "runs from the repository root")
+	root, _ := filepath.Abs("..")
+	assert.Equal(t, root, prop(prereq.Inputs, "dir"), "runs from the repository root, as an absolute path")
 	assert.Equal(t, false, prop(prereq.Inputs, "addPreviousOutputInEnv"), "Packer output never goes back through the environment")
 	assert.Nil(t, prop(prereq.Inputs, "delete"), "AMIs are kept unless deregisterAmisOnDelete")
 

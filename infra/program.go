@@ -3,6 +3,7 @@ package infra
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"sort"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -251,11 +252,16 @@ func resolveAvailabilityZones(ctx *pulumi.Context, cfg *Config) ([]string, error
 
 // repoRoot is where Pulumi.yaml, images/ and scripts/ are: the project's root directory
 // when the engine says so, otherwise the working directory (pulumi up runs there).
+// It is made absolute because the bake commands run from it, whatever their own cwd.
 func repoRoot(ctx *pulumi.Context) string {
-	if d := ctx.RootDirectory(); d != "" {
-		return d
+	d := ctx.RootDirectory()
+	if d == "" {
+		d = "."
 	}
-	return "."
+	if abs, err := filepath.Abs(d); err == nil {
+		return abs
+	}
+	return d
 }
 
 func currentRegion(ctx *pulumi.Context) (string, error) {

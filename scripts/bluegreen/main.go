@@ -110,6 +110,10 @@ AWS calls use the SDK's normal credential chain.
 				return nil, err
 			}
 		}
+		// The program resolves images/ and scripts/ from the project directory.
+		if err := os.Chdir(dir); err != nil {
+			return nil, fmt.Errorf("--workdir %s: %w", dir, err)
+		}
 		var progress io.Writer = d.out
 		if quiet {
 			progress = nil
