@@ -9,22 +9,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/webapi-platform/infra/internal/pinnedtools"
 )
 
-// requireTool finds a pinned tool built by scripts/install-tools.sh. Outside the test
-// command it skips with the reason; scripts/test.sh sets WEBAPI_REQUIRE_ENGINE_TESTS so
-// that in CI a missing tool fails instead of silently skipping.
+// requireTool finds a pinned tool built by scripts/install-tools.sh.
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", ".tools", "bin", name))
-	require.NoError(t, err)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("WEBAPI_REQUIRE_ENGINE_TESTS") == "1" {
-			t.Fatalf("%s is not installed at %s: scripts/install-tools.sh should have built it", name, p)
-		}
-		t.Skipf("%s is not installed at %s: run scripts/install-tools.sh (scripts/test.sh does)", name, p)
-	}
-	return p
+	return pinnedtools.Require(t, name)
 }
 
 // copyImages copies images/ into a temp dir so a test can break the copy.

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/pinnedtools"
 )
 
 const recordType = "webapitest:index:Record"
@@ -110,18 +111,11 @@ type engineWorkspace struct {
 	log    *strings.Builder
 }
 
+// requireEngine needs the pinned Pulumi CLI and returns the repository root.
 func requireEngine(t *testing.T) string {
 	t.Helper()
-	repo, err := filepath.Abs(filepath.Join("..", ".."))
-	require.NoError(t, err)
-	cli := filepath.Join(repo, ".tools", "bin", "pulumi")
-	if _, err := os.Stat(cli); err != nil {
-		if os.Getenv("WEBAPI_REQUIRE_ENGINE_TESTS") == "1" {
-			t.Fatalf("the Pulumi CLI is not installed at %s: scripts/install-tools.sh should have built it", cli)
-		}
-		t.Skipf("engine tests need the pinned Pulumi CLI at %s: run scripts/install-tools.sh pulumi (scripts/test.sh does)", cli)
-	}
-	return repo
+	pinnedtools.Require(t, "pulumi")
+	return pinnedtools.RepoRoot()
 }
 
 func newEngineWorkspace(t *testing.T, blueConfig, greenConfig string) *engineWorkspace {

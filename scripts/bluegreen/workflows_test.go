@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/webapi-platform/infra/internal/pinnedtools"
 )
 
 type workflow struct {
@@ -102,8 +104,8 @@ func TestDeploysNeverOverlapAndNeedApproval(t *testing.T) {
 }
 
 func TestActionlintRejectsABrokenWorkflow(t *testing.T) {
-	repo := requireEngine(t) // the pinned tools are installed together
-	actionlint := filepath.Join(repo, ".tools", "bin", "actionlint")
+	actionlint := pinnedtools.Require(t, "actionlint")
+	repo := pinnedtools.RepoRoot()
 	dir := t.TempDir()
 	wf := filepath.Join(dir, ".github", "workflows")
 	require.NoError(t, os.MkdirAll(wf, 0o755))
