@@ -85,6 +85,7 @@ type Config struct {
 	AmiID              string
 	PrerequisitesAmiID string
 	BakeInstanceType   string
+	BakeSubnetID       string
 	DeregisterAmis     bool
 
 	Alarm5xxPercent int
@@ -160,6 +161,7 @@ var ConfigKeys = []configKey{
 	{"amiId", "string", ""},
 	{"prerequisitesAmiId", "string", ""},
 	{"bakeInstanceType", "string", "t3.large"},
+	{"bakeSubnetId", "string", ""},
 	{"deregisterAmisOnDelete", "boolean", false},
 	{"alarm5xxPercent", "integer", 1},
 	{"alarmLatencyMs", "integer", 1000},
@@ -173,6 +175,7 @@ var (
 	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
 	azPattern           = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d[a-z]$`)
 	healthPathPattern   = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$`)
+	subnetPattern       = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
 	gitRefPattern       = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 	sshRepoPattern      = regexp.MustCompile(`^(ssh://)?[A-Za-z0-9._-]+@[A-Za-z0-9.-]+[:/].+$`)
 )
@@ -218,6 +221,7 @@ func LoadConfig(src ConfigSource) (*Config, error) {
 	c.AmiID = r.str("amiId")
 	c.PrerequisitesAmiID = r.str("prerequisitesAmiId")
 	c.BakeInstanceType = r.str("bakeInstanceType")
+	c.BakeSubnetID = r.str("bakeSubnetId")
 	c.DeregisterAmis = r.boolean("deregisterAmisOnDelete")
 	c.Alarm5xxPercent = r.integer("alarm5xxPercent")
 	c.AlarmLatencyMs = r.integer("alarmLatencyMs")
@@ -362,6 +366,9 @@ func (c *Config) Validate() error {
 		if k.val != "" && !amiPattern.MatchString(k.val) {
 			v.fail(k.key, k.val, "want an AMI id such as ami-0123456789abcdef0")
 		}
+	}
+	if c.BakeSubnetID != "" && !subnetPattern.MatchString(c.BakeSubnetID) {
+		v.fail("bakeSubnetId", c.BakeSubnetID, "want a subnet id such as subnet-0123456789abcdef0 (a subnet with internet access)")
 	}
 	if c.AmiID == "" {
 		if c.AppRepository == "" {

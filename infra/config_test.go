@@ -85,6 +85,7 @@ var badConfigCases = []struct {
 	{"ref missing", "blue", blueConfig("amiId", "<unset>", "appRepository", "https://github.com/acme/webapi.git"), "appRef", "required unless webapi:amiId is set"},
 	{"ref with spaces", "blue", blueConfig("amiId", "<unset>", "appRepository", "https://github.com/acme/webapi.git", "appRef", "v1 && x"), "appRef", "want a git ref"},
 	{"ref like an option", "blue", blueConfig("amiId", "<unset>", "appRepository", "https://github.com/acme/webapi.git", "appRef", "--upload-pack=x"), "appRef", "not starting with '-'"},
+	{"bake subnet invalid", "blue", blueConfig("bakeSubnetId", "vpc-0123456789abcdef0"), "bakeSubnetId", "want a subnet id"},
 	{"bake instance type invalid", "blue", blueConfig("bakeInstanceType", "t3"), "bakeInstanceType", "EC2 instance type"},
 	{"5xx alarm out of range", "blue", blueConfig("alarm5xxPercent", "0"), "alarm5xxPercent", "from 1 to 100"},
 	{"latency alarm out of range", "blue", blueConfig("alarmLatencyMs", "70000"), "alarmLatencyMs", "from 1 to 60000"},

@@ -15,10 +15,13 @@ func ReadEdgeOutputs(ctx *pulumi.Context, edgeStack string) (*EdgeValues, error)
 		return nil, fmt.Errorf("edge stack %s: reference: %w", edgeStack, err)
 	}
 	raw := map[string]any{}
-	for _, name := range EdgeOutputs {
+	for _, name := range append(append([]string(nil), EdgeOutputs...), OutHealthCheckPath) {
 		d, err := ref.GetOutputDetails(name)
 		if err != nil {
 			return nil, fmt.Errorf("edge stack %s: reading output %q: %w", edgeStack, name, err)
+		}
+		if d == nil {
+			continue
 		}
 		if d.Value != nil {
 			raw[name] = d.Value

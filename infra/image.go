@@ -25,6 +25,8 @@ type ImageArgs struct {
 	AppRepository    string
 	AppRef           string
 	HealthCheckPath  string
+	// SubnetID is where the builder runs (it needs internet access); empty: the default VPC.
+	SubnetID string
 	// PrerequisitesAmiID, when set, is used as is and stage one is skipped.
 	PrerequisitesAmiID string
 	// DeregisterOnDelete deregisters a stage's AMI and deletes its snapshots when the
@@ -50,6 +52,7 @@ func NewImage(ctx *pulumi.Context, name string, args *ImageArgs, opts ...pulumi.
 		"region":        args.Region,
 		"instance_type": args.BakeInstanceType,
 		"stack":         args.Stack,
+		"subnet_id":     args.SubnetID,
 	}
 	stageVars := map[string]map[string]string{
 		StagePrerequisites.Name: commonVars,

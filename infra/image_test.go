@@ -83,6 +83,24 @@ func TestImageSkipPaths(t *testing.T) {
 	})
 }
 
+func TestBakeFollowsTheEdgeHealthCheckAndSubnet(t *testing.T) {
+	edge := edgeOutputsOf(t, "healthCheckPath", "/ready")
+	assert.Equal(t, "/ready", edge[OutHealthCheckPath])
+	r := runOK(t, "green", greenConfig("amiId", "<unset>", "appRepository", "https://github.com/acme/webapi.git", "appRef", "v2.0.0",
+		"bakeSubnetId", "subnet-0123456789abcdef0"), edge)
+	app := commandsByName(r)["image-green-app"]
+	assert.Equal(t, "/ready", prop(app.Inputs, "environment", "PKR_VAR_health_check_path"),
+		"green's image must pass the check the ALB runs, which the edge stack configures")
+	for name, c := range commandsByName(r) {
+		assert.Equal(t, "subnet-0123456789abcdef0", prop(c.Inputs, "environment", "PKR_VAR_subnet_id"), name)
+	}
+
+	// An edge deployed before healthCheckPath was exported still works.
+	delete(edge, OutHealthCheckPath)
+	r = runOK(t, "green", greenConfig("amiId", "<unset>", "appRepository", "https://github.com/acme/webapi.git", "appRef", "v2.0.0"), edge)
+	assert.Equal(t, "/health", prop(commandsByName(r)["image-green-app"].Inputs, "environment", "PKR_VAR_health_check_path"))
+}
+
 func TestDeregisterOnDeleteIsOptIn(t *testing.T) {
 	r := runOK(t, "blue", bakeConfig("deregisterAmisOnDelete", "true"), nil)
 	for name, c := range commandsByName(r) {

@@ -24,6 +24,7 @@ const (
 	OutWeights                 = "weights"                // map colour → percent
 	OutColorHeader             = "colorHeader"            // header that pins a request to one colour
 	OutStableColor             = "stableColor"            // colour that served before the last shift
+	OutHealthCheckPath         = "healthCheckPath"        // what the target groups check; bakes check it too
 
 	// Exported by every stack about its own colour.
 	OutColor         = "color"
@@ -62,6 +63,8 @@ type EdgeValues struct {
 	TargetGroupArnSuffixes  map[string]string
 	AlbArnSuffix            string
 	Weights                 Weights
+	// HealthCheckPath is optional: edge stacks deployed before it was exported lack it.
+	HealthCheckPath string
 }
 
 // ParseEdgeOutputs turns raw stack outputs (as StackReference or the Automation API
@@ -128,6 +131,9 @@ func ParseEdgeOutputs(stack string, raw map[string]any) (*EdgeValues, error) {
 	}
 	if ev.TargetGroupArnSuffixes, err = strMap(OutTargetGroupArnSuffixes); err != nil {
 		return nil, err
+	}
+	if p, ok := raw[OutHealthCheckPath].(string); ok {
+		ev.HealthCheckPath = p
 	}
 	if ev.Weights, err = ParseWeights(raw[OutWeights]); err != nil {
 		return nil, fmt.Errorf("edge stack %s: output %q: %w", stack, OutWeights, err)

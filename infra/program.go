@@ -110,6 +110,7 @@ func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		OutWeights:                 pulumi.IntMap{string(Blue): pulumi.Int(weights.Blue), string(Green): pulumi.Int(weights.Green)},
 		OutColorHeader:             pulumi.String(ColorHeader),
 		OutStableColor:             pulumi.String(string(cfg.StableColor)),
+		OutHealthCheckPath:         pulumi.String(cfg.HealthCheckPath),
 	}
 
 	return colourResources(ctx, cfg, colourInputs{
@@ -129,6 +130,10 @@ func colourStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	}
 	if err := CheckCapacity(cfg, edge.Weights); err != nil {
 		return nil, err
+	}
+	// The image must pass the health check the ALB will run, which is the edge's.
+	if edge.HealthCheckPath != "" {
+		cfg.HealthCheckPath = edge.HealthCheckPath
 	}
 	tgArn, ok := edge.TargetGroupArns[string(cfg.Color)]
 	if !ok {
@@ -184,6 +189,7 @@ func colourResources(ctx *pulumi.Context, cfg *Config, in colourInputs, out pulu
 			AppRepository:      cfg.AppRepository,
 			AppRef:             cfg.AppRef,
 			HealthCheckPath:    cfg.HealthCheckPath,
+			SubnetID:           cfg.BakeSubnetID,
 			PrerequisitesAmiID: cfg.PrerequisitesAmiID,
 			DeregisterOnDelete: cfg.DeregisterAmis,
 		})

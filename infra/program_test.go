@@ -305,7 +305,7 @@ func TestEdgeOutputContract(t *testing.T) {
 	edge := edgeOutputsOf(t, "greenWeight", "40")
 	for _, name := range []string{OutVpcID, OutVpcCidr, OutPublicSubnetIDs, OutPrivateSubnetIDs, OutAlbSecurityGroupID,
 		OutInstanceSecurityGroupID, OutAlbArn, OutAlbArnSuffix, OutAlbDNSName, OutAlbURL, OutListenerArn, OutListenerURN,
-		OutTargetGroupArns, OutTargetGroupArnSuffixes, OutWeights, OutColorHeader, OutStableColor, OutRole, OutColor, OutAsgName, OutAmiID, OutAppRef, OutDesired} {
+		OutTargetGroupArns, OutTargetGroupArnSuffixes, OutWeights, OutColorHeader, OutStableColor, OutHealthCheckPath, OutRole, OutColor, OutAsgName, OutAmiID, OutAppRef, OutDesired} {
 		assert.Contains(t, edge, name, "the edge stack exports %s", name)
 	}
 	ev, err := ParseEdgeOutputs("organization/webapi/blue", edge)
