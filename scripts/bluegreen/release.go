@@ -452,6 +452,17 @@ func (r *Release) Deploy(ctx context.Context, c infra.Color, opts DeployOptions)
 		}
 	}
 	if len(changes) > 0 {
+		// Check the result with the program's own validation before writing anything.
+		merged := map[string]string{}
+		for k, v := range before {
+			merged[k] = v
+		}
+		for k, v := range changes {
+			merged[k] = v
+		}
+		if _, err := infra.LoadConfig(infra.MapSource(merged)); err != nil {
+			return usageError{fmt.Sprintf("the deploy of %s would leave an invalid config, nothing written: %v", c, err)}
+		}
 		if err := r.Engine.SetConfig(ctx, c, changes); err != nil {
 			return err
 		}

@@ -41,8 +41,8 @@ func newFakeEngine(greenWeight int, stable infra.Color) *fakeEngine {
 	w := infra.WeightsFor(greenWeight)
 	return &fakeEngine{
 		config: map[infra.Color]map[string]string{
-			infra.Blue:  {"edge": "true", "greenWeight": strconv.Itoa(greenWeight), "stableColor": string(stable), "alarm5xxPercent": "1", "alarmLatencyMs": "1000", "minSize": "2", "desiredCapacity": "2"},
-			infra.Green: {"edge": "false", "edgeStack": "organization/webapi/blue", "alarm5xxPercent": "2", "alarmLatencyMs": "800", "minSize": "2", "desiredCapacity": "2"},
+			infra.Blue:  {"color": "blue", "amiId": "ami-0123456789abcdef0", "maxSize": "4", "edge": "true", "greenWeight": strconv.Itoa(greenWeight), "stableColor": string(stable), "alarm5xxPercent": "1", "alarmLatencyMs": "1000", "minSize": "2", "desiredCapacity": "2"},
+			infra.Green: {"color": "green", "amiId": "ami-0fedcba9876543210", "maxSize": "4", "edge": "false", "edgeStack": "organization/webapi/blue", "alarm5xxPercent": "2", "alarmLatencyMs": "800", "minSize": "2", "desiredCapacity": "2"},
 		},
 		outputs: map[infra.Color]map[string]any{
 			infra.Blue: {
@@ -351,6 +351,16 @@ func TestDeployRefusals(t *testing.T) {
 		zero := 3
 		require.NoError(t, f.r.Deploy(context.Background(), infra.Green, DeployOptions{AppRef: "v3", DesiredCapacity: &zero}))
 		assert.Equal(t, "3", f.eng.config[infra.Green]["desiredCapacity"])
+	})
+	t.Run("invalid capacity is refused before anything is written", func(t *testing.T) {
+		f := newFixture(0, infra.Blue)
+		nine := 9
+		err := f.r.Deploy(context.Background(), infra.Green, DeployOptions{AppRef: "v3", DesiredCapacity: &nine})
+		assert.Equal(t, exitUsage, exitCode(err))
+		assert.ErrorContains(t, err, "webapi:desiredCapacity")
+		assert.Empty(t, f.eng.config[infra.Green]["appRef"], "nothing written")
+		assert.Equal(t, "2", f.eng.config[infra.Green]["desiredCapacity"])
+		assert.Empty(t, f.eng.ups)
 	})
 	t.Run("edge config drifted from the deployed weights", func(t *testing.T) {
 		f := newFixture(0, infra.Blue)
