@@ -19,4 +19,6 @@ esac
 source "$repo/scripts/tools-env.sh" # prefers the pinned CLI in .tools/bin when it is there
 command -v pulumi >/dev/null || { echo "deploy: pulumi is not on PATH: run scripts/install-tools.sh pulumi" >&2; exit 2; }
 cd "$repo"
-exec go run ./scripts/bluegreen deploy "$stack" "$@"
+# Built rather than `go run`, which would turn the tool's exit codes (README) into 1.
+go build -o "$WEBAPI_TOOLS_BIN/bluegreen" ./scripts/bluegreen
+exec "$WEBAPI_TOOLS_BIN/bluegreen" deploy "$stack" "$@"

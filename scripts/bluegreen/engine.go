@@ -73,18 +73,21 @@ func newAutoEngine(workDir string, program pulumi.RunFunc, progress io.Writer) (
 	}
 	env := map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}
 	backend := os.Getenv("PULUMI_BACKEND_URL")
+	state := ""
 	if backend == "" {
-		state := filepath.Join(abs, ".pulumi")
-		if err := os.MkdirAll(state, 0o755); err != nil {
-			return nil, fmt.Errorf("state directory: %w", err)
-		}
+		state = filepath.Join(abs, ".pulumi")
 		backend = "file://" + state
 		env["PULUMI_BACKEND_URL"] = backend
 	}
 	// The file backend's passphrase secrets provider cannot work without one; fail here,
-	// before any stack is touched, rather than halfway through an update.
+	// before anything is created or touched, rather than halfway through an update.
 	if strings.HasPrefix(backend, "file://") && os.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && os.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
 		return nil, usageErrorf("PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set: it encrypts the stacks' secrets in the file backend %s", backend)
+	}
+	if state != "" {
+		if err := os.MkdirAll(state, 0o755); err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
 	}
 	return &autoEngine{workDir: abs, project: "webapi", program: program, env: env, progress: progress}, nil
 }

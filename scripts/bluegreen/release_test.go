@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -475,8 +476,10 @@ func TestEngineNeedsAPassphraseForTheFileBackend(t *testing.T) {
 	t.Setenv("PULUMI_BACKEND_URL", "")
 	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "")
 	t.Setenv("PULUMI_CONFIG_PASSPHRASE_FILE", "")
-	_, err := newAutoEngine(t.TempDir(), nil, nil)
+	dir := t.TempDir()
+	_, err := newAutoEngine(dir, nil, nil)
 	assert.Equal(t, exitUsage, exitCode(err))
+	assert.NoDirExists(t, filepath.Join(dir, ".pulumi"), "nothing is created before the refusal")
 	assert.ErrorContains(t, err, "PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set")
 
 	t.Setenv("PULUMI_BACKEND_URL", "https://api.pulumi.com")
