@@ -18,7 +18,7 @@ step "go vet"
 go vet ./...
 
 step "gofmt"
-unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*'))
+unformatted=$(gofmt -l main.go infra internal scripts)
 if [[ -n $unformatted ]]; then
   echo "gofmt: these files need formatting:" >&2
   echo "$unformatted" >&2
@@ -32,8 +32,20 @@ if [[ -d images ]]; then
   scripts/validate-images.sh
 fi
 
+step "shellcheck"
+# A Debian package, not a Go tool: installed here when it can be, as on CI's machines.
+if ! command -v shellcheck >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+  else
+    echo "shellcheck is not installed: apt-get install shellcheck (or brew install shellcheck)" >&2
+    exit 1
+  fi
+fi
+shellcheck -x scripts/*.sh .ci/run
+
 if [[ -d .github/workflows ]]; then
-  step "actionlint"
+  step "actionlint (with shellcheck on every run: block)"
   actionlint -no-color
 fi
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts: where the pinned tools live and how to find them.
 # WEBAPI_TOOLS_DIR can point elsewhere (for example a CI cache).
 _webapi_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
