@@ -173,13 +173,7 @@ func stringMap(v any) map[string]string {
 	return out
 }
 
-func allTo(c infra.Color) infra.Weights {
-	if c == infra.Green {
-		return infra.Weights{Green: 100}
-	}
-	return infra.Weights{Blue: 100}
-}
-
+// with returns the weights that give target the percent and the other colour the rest.
 func with(target infra.Color, percent int) infra.Weights {
 	gw, _ := infra.GreenWeightFor(target, percent)
 	return infra.WeightsFor(gw)
@@ -263,6 +257,11 @@ func (r *Release) Shift(ctx context.Context, opts ShiftOptions) error {
 		r.printf("%s already has %d%% (%s): nothing to shift\n", opts.Target, current, st.weights)
 		return nil
 	}
+	// Moving part of the traffic back towards the stable colour is a rollback, not a
+	// release; checked before anything is asked of AWS or written.
+	if current > 0 && st.stable == opts.Target {
+		return refusef("%s is the stable colour of the last shift; use `bluegreen rollback` to send traffic back to it", opts.Target)
+	}
 	limits := Limits{}
 	if opts.Limits != nil {
 		limits = *opts.Limits
@@ -284,11 +283,7 @@ func (r *Release) Shift(ctx context.Context, opts ShiftOptions) error {
 		}
 		st.stable = opts.Target.Other()
 	}
-	restore := allTo(st.stable)
-	if st.stable == opts.Target {
-		// Resuming a shift towards the stable colour is a rollback, not a release.
-		return refusef("%s is the stable colour of the last shift; use `bluegreen rollback` to send traffic back to it", opts.Target)
-	}
+	restore := with(st.stable, 100)
 	if current > 0 {
 		r.printf("resuming: %s has %d%%; continuing with steps %v\n", opts.Target, current, pending)
 	}
@@ -393,7 +388,7 @@ func (r *Release) Rollback(ctx context.Context, force bool) error {
 	if err := st.requireDeployed(); err != nil {
 		return err
 	}
-	w := allTo(st.stable)
+	w := with(st.stable, 100)
 	counts, err := r.Health.TargetHealth(ctx, st.tgArns[string(st.stable)])
 	if err != nil {
 		return err
