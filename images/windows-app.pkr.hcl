@@ -56,7 +56,7 @@ variable "prerequisites_ami_id" {
   type        = string
   description = "The stage-one AMI to build on."
   validation {
-    condition     = can(regex("^ami-[0-9a-f]{8,17}$", var.prerequisites_ami_id))
+    condition     = can(regex("^ami-([0-9a-f]{8}|[0-9a-f]{17})$", var.prerequisites_ami_id))
     error_message = "The prerequisites_ami_id must be an AMI id such as ami-0123456789abcdef0."
   }
 }

@@ -125,8 +125,6 @@ type ManifestWant struct {
 	TemplateHash string // custom_data.template_hash; empty: not checked
 }
 
-var amiIDPattern = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
-
 // AmiFromManifest returns the AMI id the last run registered in the wanted region. The
 // manifest is appended to on every run, so only the build of last_run_uuid counts; a
 // build of another stage, stack or input hash is refused as foreign.
@@ -164,7 +162,7 @@ func AmiFromManifest(data []byte, want ManifestWant) (string, error) {
 	var regions []string
 	for _, pair := range strings.Split(b.ArtifactID, ",") {
 		region, ami, ok := strings.Cut(strings.TrimSpace(pair), ":")
-		if !ok || !amiIDPattern.MatchString(ami) {
+		if !ok || !amiPattern.MatchString(ami) {
 			return "", fmt.Errorf("manifest artifact_id %q: %q is not region:ami-…", b.ArtifactID, pair)
 		}
 		if region == want.Region {

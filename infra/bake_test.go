@@ -128,6 +128,7 @@ func TestAmiFromManifest(t *testing.T) {
 		{"not JSON", "{builds", want, "", "not Packer manifest JSON"},
 		{"no builds", `{"builds": [], "last_run_uuid": "x"}`, want, "", "lists no builds"},
 		{"no last run", `{"builds": [{"artifact_id": "eu-west-1:ami-0aaaaaaaaaaaaaaaa"}]}`, want, "", "no last_run_uuid"},
+		{"AMI id of neither 8 nor 17 hex digits", `{"builds": [{"artifact_id": "eu-west-1:ami-0123456789ab", "packer_run_uuid": "r"}], "last_run_uuid": "r"}`, ManifestWant{Region: "eu-west-1"}, "", "is not region:ami-"},
 		{"malformed artifact", `{"builds": [{"artifact_id": "ami-0aaaaaaaaaaaaaaaa", "packer_run_uuid": "r"}], "last_run_uuid": "r"}`, ManifestWant{Region: "eu-west-1"}, "", "is not region:ami-"},
 	}
 	for _, tc := range cases {

@@ -32,7 +32,10 @@ import (
 
 const logTailLines = 40
 
-var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+var (
+	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	hashPattern   = regexp.MustCompile(`^[0-9a-f]{64}$`) // a stage's SHA-256 trigger hash
+)
 
 // usageError is bad input: exit code 2, before anything runs.
 type usageError struct{ msg string }
@@ -94,7 +97,7 @@ func readInputs(getenv func(string) string) (inputs, error) {
 	if in.stack == "" {
 		return inputs{}, usageError{"PKR_VAR_stack is empty: want the Pulumi stack that owns the image"}
 	}
-	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(in.templateHash) {
+	if !hashPattern.MatchString(in.templateHash) {
 		return inputs{}, usageError{fmt.Sprintf("PKR_VAR_template_hash %q is not allowed: want the stage's 64-hex trigger hash", in.templateHash)}
 	}
 	return in, nil
