@@ -89,18 +89,22 @@ func ParseEdgeOutputs(stack string, raw map[string]any) (*EdgeValues, error) {
 		}
 		return s, nil
 	}
-	strMap := func(name string) (map[string]string, error) {
+	// colourMap reads a map that must hold a non-empty string for every colour.
+	colourMap := func(name string) (map[string]string, error) {
 		m, ok := raw[name].(map[string]any)
 		if !ok {
 			return nil, wrong(name, raw[name], "a map of colour to string")
 		}
 		out := map[string]string{}
-		for k, v := range m {
-			s, ok := v.(string)
-			if !ok {
-				return nil, wrong(name+"."+k, v, "a string")
+		for _, c := range Colors {
+			if m[string(c)] == nil {
+				return nil, fmt.Errorf("edge stack %s: output %q has no entry for %s: redeploy the edge stack", stack, name, c)
 			}
-			out[k] = s
+			s, ok := m[string(c)].(string)
+			if !ok || s == "" {
+				return nil, wrong(name+"."+string(c), m[string(c)], "a non-empty string")
+			}
+			out[string(c)] = s
 		}
 		return out, nil
 	}
@@ -126,10 +130,10 @@ func ParseEdgeOutputs(stack string, raw map[string]any) (*EdgeValues, error) {
 		}
 		ev.PrivateSubnetIDs = append(ev.PrivateSubnetIDs, s)
 	}
-	if ev.TargetGroupArns, err = strMap(OutTargetGroupArns); err != nil {
+	if ev.TargetGroupArns, err = colourMap(OutTargetGroupArns); err != nil {
 		return nil, err
 	}
-	if ev.TargetGroupArnSuffixes, err = strMap(OutTargetGroupArnSuffixes); err != nil {
+	if ev.TargetGroupArnSuffixes, err = colourMap(OutTargetGroupArnSuffixes); err != nil {
 		return nil, err
 	}
 	if p, ok := raw[OutHealthCheckPath].(string); ok {

@@ -135,14 +135,11 @@ func colourStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	if edge.HealthCheckPath != "" {
 		cfg.HealthCheckPath = edge.HealthCheckPath
 	}
-	tgArn, ok := edge.TargetGroupArns[string(cfg.Color)]
-	if !ok {
-		return nil, fmt.Errorf("edge stack %s: output %s has no target group for %s", cfg.EdgeStack, OutTargetGroupArns, cfg.Color)
-	}
+	// ParseEdgeOutputs guarantees both colours in both target group maps.
 	return colourResources(ctx, cfg, colourInputs{
 		privateSubnetIDs:        pulumi.ToStringArray(edge.PrivateSubnetIDs).ToStringArrayOutput(),
 		instanceSecurityGroupID: pulumi.String(edge.InstanceSecurityGroupID).ToStringOutput(),
-		targetGroupArn:          pulumi.String(tgArn).ToStringOutput(),
+		targetGroupArn:          pulumi.String(edge.TargetGroupArns[string(cfg.Color)]).ToStringOutput(),
 		albArnSuffix:            pulumi.String(edge.AlbArnSuffix).ToStringOutput(),
 		targetGroupArnSuffix:    pulumi.String(edge.TargetGroupArnSuffixes[string(cfg.Color)]).ToStringOutput(),
 	}, pulumi.Map{OutRole: pulumi.String(RoleColour)})

@@ -315,6 +315,19 @@ func TestEdgeOutputContract(t *testing.T) {
 	assert.Equal(t, mockTGArnBase+"edge-tg-green", ev.TargetGroupArns["green"])
 	assert.Contains(t, edge[OutListenerURN], "aws:lb/listener:Listener::edge-http")
 
+	for _, name := range []string{OutTargetGroupArns, OutTargetGroupArnSuffixes} {
+		t.Run(name+" without green", func(t *testing.T) {
+			broken := map[string]any{}
+			for k, v := range edge {
+				broken[k] = v
+			}
+			broken[name] = map[string]any{"blue": edge[name].(map[string]any)["blue"]}
+			r := run(t, "green", greenConfig(), broken)
+			require.Error(t, r.err)
+			assert.Contains(t, r.err.Error(), fmt.Sprintf("edge stack organization/webapi/blue: output %q has no entry for green", name))
+			assert.Empty(t, r.mocks.awsResources(), "green registers nothing without its target group")
+		})
+	}
 	for _, name := range EdgeOutputs {
 		t.Run("without "+name, func(t *testing.T) {
 			broken := map[string]any{}
