@@ -13,12 +13,6 @@ import (
 	"github.com/webapi-platform/infra/internal/pinnedtools"
 )
 
-// requireTool finds a pinned tool built by scripts/install-tools.sh.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	return pinnedtools.Require(t, name)
-}
-
 // copyImages copies images/ into a temp dir so a test can break the copy.
 func copyImages(t *testing.T) string {
 	t.Helper()
@@ -29,7 +23,7 @@ func copyImages(t *testing.T) string {
 
 func validate(t *testing.T, dir string) (string, error) {
 	t.Helper()
-	requireTool(t, "packer")
+	pinnedtools.Require(t, "packer")
 	out, err := exec.Command("bash", filepath.Join("..", "scripts", "validate-images.sh"), dir).CombinedOutput()
 	return string(out), err
 }
@@ -65,7 +59,7 @@ func TestPackerValidateCatchesBrokenTemplates(t *testing.T) {
 }
 
 func TestPackerFmtCheckCatchesUnformattedTemplates(t *testing.T) {
-	packer := requireTool(t, "packer")
+	packer := pinnedtools.Require(t, "packer")
 	dir := copyImages(t)
 	out, err := exec.Command(packer, "fmt", "-check", "-recursive", dir).CombinedOutput()
 	require.NoError(t, err, "images/ is packer fmt clean: %s", out)
