@@ -62,6 +62,9 @@ type autoEngine struct {
 	program  pulumi.RunFunc
 	env      map[string]string
 	progress io.Writer // the engine's progress stream during ups; nil: quiet
+	// stacks caches the selected stack per colour: selecting one runs the CLI, and one
+	// command reads config, writes config and updates the same stack several times.
+	stacks map[infra.Color]auto.Stack
 }
 
 // newAutoEngine sets the backend: PULUMI_BACKEND_URL when set, else a file backend in
@@ -89,14 +92,18 @@ func newAutoEngine(workDir string, program pulumi.RunFunc, progress io.Writer) (
 			return nil, fmt.Errorf("state directory: %w", err)
 		}
 	}
-	return &autoEngine{workDir: abs, project: "webapi", program: program, env: env, progress: progress}, nil
+	return &autoEngine{workDir: abs, project: "webapi", program: program, env: env, progress: progress, stacks: map[infra.Color]auto.Stack{}}, nil
 }
 
 func (e *autoEngine) stack(ctx context.Context, c infra.Color) (auto.Stack, error) {
+	if s, ok := e.stacks[c]; ok {
+		return s, nil
+	}
 	s, err := auto.UpsertStackInlineSource(ctx, string(c), e.project, e.program, auto.WorkDir(e.workDir), auto.EnvVars(e.env))
 	if err != nil {
 		return auto.Stack{}, fmt.Errorf("stack %s: %w", c, err)
 	}
+	e.stacks[c] = s
 	return s, nil
 }
 
