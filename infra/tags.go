@@ -25,12 +25,7 @@ func baseTags(ctx *pulumi.Context, color string) map[string]string {
 
 // withColor returns a copy of base whose colour tag is c.
 func withColor(base map[string]string, c string) map[string]string {
-	out := make(map[string]string, len(base))
-	for k, v := range base {
-		out[k] = v
-	}
-	out[TagColor] = c
-	return out
+	return merge(base, map[string]string{TagColor: c})
 }
 
 // tagMap turns base plus key/value pairs into a resource's tags.
@@ -43,4 +38,16 @@ func tagMap(base map[string]string, kv ...string) pulumi.StringMap {
 		m[kv[i]] = pulumi.String(kv[i+1])
 	}
 	return m
+}
+
+// merge returns a new map with a's entries, then b's (b wins).
+func merge(a, b map[string]string) map[string]string {
+	out := make(map[string]string, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
 }
