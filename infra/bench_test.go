@@ -14,7 +14,7 @@ func BenchmarkProgramEdge(b *testing.B) {
 	}
 }
 
-func BenchmarkProgramColour(b *testing.B) {
+func BenchmarkProgramColor(b *testing.B) {
 	edge := edgeOutputsOf(b, "greenWeight", "10")
 	cfg := greenConfig()
 	b.ResetTimer()

@@ -56,7 +56,7 @@ type Edge struct {
 // NewEdge creates the edge.
 func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.ResourceOption) (*Edge, error) {
 	e := &Edge{TargetGroups: map[Color]*lb.TargetGroup{}}
-	if err := ctx.RegisterComponentResource("webapi:infra:Edge", name, e, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(TypeEdge, name, e, opts...); err != nil {
 		return nil, fmt.Errorf("edge: register: %w", err)
 	}
 	parent := pulumi.Parent(e)

@@ -53,7 +53,7 @@ type Fleet struct {
 // NewFleet creates one colour's fleet.
 func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.ResourceOption) (*Fleet, error) {
 	f := &Fleet{}
-	if err := ctx.RegisterComponentResource("webapi:infra:Fleet", name, f, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(TypeFleet, name, f, opts...); err != nil {
 		return nil, fmt.Errorf("fleet %s: register: %w", args.Color, err)
 	}
 	parent := pulumi.Parent(f)

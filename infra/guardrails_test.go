@@ -175,9 +175,9 @@ var untaggable = map[string]bool{
 func TestGuardrailEveryResourceTagged(t *testing.T) {
 	for name, r := range guardrailScenarios(t) {
 		t.Run(name, func(t *testing.T) {
-			stackColour := "blue"
+			stackColor := "blue"
 			if strings.HasPrefix(name, "green") {
-				stackColour = "green"
+				stackColor = "green"
 			}
 			checked := 0
 			for _, res := range r.mocks.awsResources() {
@@ -198,17 +198,17 @@ func TestGuardrailEveryResourceTagged(t *testing.T) {
 				}
 				require.NotNil(t, tags, "%s (%s) has no tags", res.Name, res.Type)
 				assert.Equal(t, "webapi", tags[TagProject], "%s: project tag", res.Name)
-				assert.Equal(t, stackColour, tags[TagStack], "%s: stack tag", res.Name)
+				assert.Equal(t, stackColor, tags[TagStack], "%s: stack tag", res.Name)
 				assert.Contains(t, []any{"blue", "green", ColorShared}, tags[TagColor], "%s: colour tag", res.Name)
 				if strings.HasPrefix(res.Name, "fleet-") {
-					assert.Equal(t, stackColour, tags[TagColor], "%s: a fleet carries its own colour", res.Name)
+					assert.Equal(t, stackColor, tags[TagColor], "%s: a fleet carries its own colour", res.Name)
 				}
 			}
 			assert.GreaterOrEqual(t, checked, 4, "role, instance profile, launch template and ASG at least")
 			for _, lt := range r.mocks.byType(tLT) {
 				for _, spec := range prop(lt.Inputs, "tagSpecifications").([]any) {
 					tags := spec.(map[string]any)["tags"].(map[string]any)
-					assert.Equal(t, stackColour, tags[TagColor], "instances and volumes carry the colour")
+					assert.Equal(t, stackColor, tags[TagColor], "instances and volumes carry the colour")
 				}
 			}
 		})

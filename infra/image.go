@@ -77,7 +77,7 @@ func NewImage(ctx *pulumi.Context, name string, args *ImageArgs, opts ...pulumi.
 	}
 
 	img := &Image{Hashes: hashes}
-	if err := ctx.RegisterComponentResource("webapi:infra:Image", name, img, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(TypeImage, name, img, opts...); err != nil {
 		return nil, fmt.Errorf("image: register: %w", err)
 	}
 	parent := pulumi.Parent(img)

@@ -47,7 +47,7 @@ func TestImageChainFeedsTheFleet(t *testing.T) {
 		hash := prop(c.Inputs, "environment", "PKR_VAR_template_hash")
 		assert.Len(t, hash, 64)
 		assert.Equal(t, hash, prop(c.Inputs, "triggers").([]any)[0], "the trigger is the content hash")
-		assert.Contains(t, c.Parent, "webapi:infra:Image::image-blue", "bake stages are children of the Image component")
+		assert.Contains(t, c.Parent, TypeImage+"::image-blue", "bake stages are children of the Image component")
 	}
 
 	lt := r.mocks.byType(tLT)[0]
@@ -69,7 +69,7 @@ func TestImageSkipPaths(t *testing.T) {
 	t.Run("amiId skips both", func(t *testing.T) {
 		r := runOK(t, "blue", bakeConfig("amiId", "ami-0123456789abcdef0"), nil)
 		assert.Empty(t, r.mocks.byType(tCommand))
-		assert.Empty(t, r.mocks.byType("webapi:infra:Image"))
+		assert.Empty(t, r.mocks.byType(TypeImage))
 		assert.Equal(t, "ami-0123456789abcdef0", prop(r.mocks.byType(tLT)[0].Inputs, "imageId"))
 		assert.Equal(t, "prebaked:ami-0123456789abcdef0", r.outputs[OutAppRef])
 	})
@@ -134,10 +134,10 @@ func TestEveryResourceHasAComponentParent(t *testing.T) {
 		"green": runOK(t, "green", greenConfig(), edge),
 	} {
 		for _, res := range r.mocks.resources {
-			if strings.HasPrefix(res.Type, "webapi:infra:") || res.Type == tStackRef {
+			if strings.HasPrefix(res.Type, ComponentTypePrefix) || res.Type == tStackRef {
 				continue
 			}
-			assert.Contains(t, res.Parent, "webapi:infra:", "%s: %s (%s) has no component parent", name, res.Name, res.Type)
+			assert.Contains(t, res.Parent, ComponentTypePrefix, "%s: %s (%s) has no component parent", name, res.Name, res.Type)
 		}
 	}
 }

@@ -36,7 +36,7 @@ type Monitoring struct {
 // NewMonitoring creates the alarms of one colour's target group.
 func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts ...pulumi.ResourceOption) (*Monitoring, error) {
 	m := &Monitoring{}
-	if err := ctx.RegisterComponentResource("webapi:infra:Monitoring", name, m, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(TypeMonitoring, name, m, opts...); err != nil {
 		return nil, fmt.Errorf("monitoring %s: register: %w", args.Color, err)
 	}
 	parent := pulumi.Parent(m)

@@ -9,7 +9,7 @@ import (
 
 const tAlarm = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
-func TestAlarmsPerColourUseTheConfiguredThresholds(t *testing.T) {
+func TestAlarmsPerColorUseTheConfiguredThresholds(t *testing.T) {
 	edge := edgeOutputsOf(t)
 	for _, tc := range []struct {
 		stack string

@@ -42,7 +42,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, fmt.Errorf("network: %w", err)
 	}
 	n := &Network{}
-	if err := ctx.RegisterComponentResource("webapi:infra:Network", name, n, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(TypeNetwork, name, n, opts...); err != nil {
 		return nil, fmt.Errorf("network: register: %w", err)
 	}
 	parent := pulumi.Parent(n)

@@ -28,7 +28,7 @@ const (
 
 	// Exported by every stack about its own colour.
 	OutColor         = "color"
-	OutRole          = "role" // "edge" or "colour"
+	OutRole          = "role" // RoleEdge or RoleColor
 	OutAsgName       = "asgName"
 	OutAmiID         = "amiId"
 	OutAppRef        = "appRef"
@@ -50,8 +50,8 @@ const ColorHeader = "X-Webapi-Color"
 
 // Role values.
 const (
-	RoleEdge   = "edge"
-	RoleColour = "colour"
+	RoleEdge  = "edge"
+	RoleColor = "color"
 )
 
 // EdgeValues are the edge stack's outputs that the other colour and the tool use.
@@ -65,6 +65,13 @@ type EdgeValues struct {
 	Weights                 Weights
 	// HealthCheckPath is optional: edge stacks deployed before it was exported lack it.
 	HealthCheckPath string
+
+	// Read by the tool, not needed by the other colour (StackReference does not ask for
+	// them): empty when absent.
+	AlbArn      string
+	AlbURL      string
+	ListenerArn string
+	ListenerURN string
 }
 
 // ParseEdgeOutputs turns raw stack outputs (as StackReference or the Automation API
@@ -89,8 +96,8 @@ func ParseEdgeOutputs(stack string, raw map[string]any) (*EdgeValues, error) {
 		}
 		return s, nil
 	}
-	// colourMap reads a map that must hold a non-empty string for every colour.
-	colourMap := func(name string) (map[string]string, error) {
+	// colorMap reads a map that must hold a non-empty string for every colour.
+	colorMap := func(name string) (map[string]string, error) {
 		m, ok := raw[name].(map[string]any)
 		if !ok {
 			return nil, wrong(name, raw[name], "a map of colour to string")
@@ -130,14 +137,22 @@ func ParseEdgeOutputs(stack string, raw map[string]any) (*EdgeValues, error) {
 		}
 		ev.PrivateSubnetIDs = append(ev.PrivateSubnetIDs, s)
 	}
-	if ev.TargetGroupArns, err = colourMap(OutTargetGroupArns); err != nil {
+	if ev.TargetGroupArns, err = colorMap(OutTargetGroupArns); err != nil {
 		return nil, err
 	}
-	if ev.TargetGroupArnSuffixes, err = colourMap(OutTargetGroupArnSuffixes); err != nil {
+	if ev.TargetGroupArnSuffixes, err = colorMap(OutTargetGroupArnSuffixes); err != nil {
 		return nil, err
 	}
-	if p, ok := raw[OutHealthCheckPath].(string); ok {
-		ev.HealthCheckPath = p
+	for name, field := range map[string]*string{
+		OutHealthCheckPath: &ev.HealthCheckPath,
+		OutAlbArn:          &ev.AlbArn,
+		OutAlbURL:          &ev.AlbURL,
+		OutListenerArn:     &ev.ListenerArn,
+		OutListenerURN:     &ev.ListenerURN,
+	} {
+		if s, ok := raw[name].(string); ok {
+			*field = s
+		}
 	}
 	if ev.Weights, err = ParseWeights(raw[OutWeights]); err != nil {
 		return nil, fmt.Errorf("edge stack %s: output %q: %w", stack, OutWeights, err)

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/webapi-platform/infra/internal/pinnedtools"
+	"github.com/webapi-platform/infra/internal/testutil"
 )
 
 // copyImages copies images/ into a temp dir so a test can break the copy.
@@ -23,7 +23,7 @@ func copyImages(t *testing.T) string {
 
 func validate(t *testing.T, dir string) (string, error) {
 	t.Helper()
-	pinnedtools.Require(t, "packer")
+	testutil.RequireTool(t, "packer")
 	out, err := exec.Command("bash", filepath.Join("..", "scripts", "validate-images.sh"), dir).CombinedOutput()
 	return string(out), err
 }
@@ -59,7 +59,7 @@ func TestPackerValidateCatchesBrokenTemplates(t *testing.T) {
 }
 
 func TestPackerFmtCheckCatchesUnformattedTemplates(t *testing.T) {
-	packer := pinnedtools.Require(t, "packer")
+	packer := testutil.RequireTool(t, "packer")
 	dir := copyImages(t)
 	out, err := exec.Command(packer, "fmt", "-check", "-recursive", dir).CombinedOutput()
 	require.NoError(t, err, "images/ is packer fmt clean: %s", out)

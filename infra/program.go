@@ -2,8 +2,10 @@ package infra
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -17,8 +19,9 @@ func Program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	for name, value := range outputs {
-		ctx.Export(name, value)
+	// Sorted: the same program exports in the same order on every run.
+	for _, name := range slices.Sorted(maps.Keys(outputs)) {
+		ctx.Export(name, outputs[name])
 	}
 	return nil
 }
@@ -35,7 +38,7 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	if cfg.Edge {
 		return edgeStack(ctx, cfg)
 	}
-	return colourStack(ctx, cfg)
+	return colorStack(ctx, cfg)
 }
 
 // edgeStack owns what both colours share (network, ALB, both target groups, the
@@ -113,7 +116,7 @@ func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		OutHealthCheckPath:         pulumi.String(cfg.HealthCheckPath),
 	}
 
-	return colourResources(ctx, cfg, colourInputs{
+	return colorResources(ctx, cfg, colorInputs{
 		privateSubnetIDs:        network.PrivateSubnetIDs,
 		instanceSecurityGroupID: edge.InstanceSecurityGroupID.ToStringOutput(),
 		targetGroupArn:          edge.TargetGroups[cfg.Color].Arn,
@@ -122,8 +125,8 @@ func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	}, out)
 }
 
-// colourStack owns only its colour: it reads the shared pieces from the edge stack.
-func colourStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
+// colorStack owns only its colour: it reads the shared pieces from the edge stack.
+func colorStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	edge, err := ReadEdgeOutputs(ctx, cfg.EdgeStack)
 	if err != nil {
 		return nil, err
@@ -136,13 +139,13 @@ func colourStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		cfg.HealthCheckPath = edge.HealthCheckPath
 	}
 	// ParseEdgeOutputs guarantees both colours in both target group maps.
-	return colourResources(ctx, cfg, colourInputs{
+	return colorResources(ctx, cfg, colorInputs{
 		privateSubnetIDs:        pulumi.ToStringArray(edge.PrivateSubnetIDs).ToStringArrayOutput(),
 		instanceSecurityGroupID: pulumi.String(edge.InstanceSecurityGroupID).ToStringOutput(),
 		targetGroupArn:          pulumi.String(edge.TargetGroupArns[string(cfg.Color)]).ToStringOutput(),
 		albArnSuffix:            pulumi.String(edge.AlbArnSuffix).ToStringOutput(),
 		targetGroupArnSuffix:    pulumi.String(edge.TargetGroupArnSuffixes[string(cfg.Color)]).ToStringOutput(),
-	}, pulumi.Map{OutRole: pulumi.String(RoleColour)})
+	}, pulumi.Map{OutRole: pulumi.String(RoleColor)})
 }
 
 // CheckCapacity refuses to empty a colour that still has weight on the edge stack:
@@ -156,7 +159,7 @@ func CheckCapacity(cfg *Config, w Weights) error {
 	return nil
 }
 
-type colourInputs struct {
+type colorInputs struct {
 	privateSubnetIDs        pulumi.StringArrayOutput
 	instanceSecurityGroupID pulumi.StringOutput
 	targetGroupArn          pulumi.StringOutput
@@ -164,8 +167,8 @@ type colourInputs struct {
 	targetGroupArnSuffix    pulumi.StringOutput
 }
 
-// colourResources is what every stack creates for its own colour.
-func colourResources(ctx *pulumi.Context, cfg *Config, in colourInputs, out pulumi.Map) (pulumi.Map, error) {
+// colorResources is what every stack creates for its own colour.
+func colorResources(ctx *pulumi.Context, cfg *Config, in colorInputs, out pulumi.Map) (pulumi.Map, error) {
 	tags := baseTags(ctx, string(cfg.Color))
 	amiID := pulumi.String(cfg.AmiID).ToStringOutput()
 	prereqID := pulumi.String(cfg.PrerequisitesAmiID).ToStringOutput()

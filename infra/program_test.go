@@ -26,9 +26,9 @@ const (
 	tLT           = "aws:ec2/launchTemplate:LaunchTemplate"
 	tASG          = "aws:autoscaling/group:Group"
 	tStackRef     = "pulumi:pulumi:StackReference"
-	tNetworkComp  = "webapi:infra:Network"
-	tEdgeComp     = "webapi:infra:Edge"
-	tFleetComp    = "webapi:infra:Fleet"
+	tNetworkComp  = TypeNetwork
+	tEdgeComp     = TypeEdge
+	tFleetComp    = TypeFleet
 	mockTGArnBase = "arn:aws:mock:eu-west-1:000000000000:aws:lb/targetGroup:TargetGroup/"
 )
 
@@ -62,7 +62,7 @@ func TestEdgeRoleResourceGraph(t *testing.T) {
 	assert.Equal(t, "blue", r.outputs[OutColor])
 }
 
-func TestColourRoleAgainstMockedEdge(t *testing.T) {
+func TestColorRoleAgainstMockedEdge(t *testing.T) {
 	edge := edgeOutputsOf(t, "greenWeight", "0")
 	r := runOK(t, "green", greenConfig(), edge)
 	c := r.mocks.counts()
@@ -85,7 +85,7 @@ func TestColourRoleAgainstMockedEdge(t *testing.T) {
 	assert.Equal(t, edge[OutPrivateSubnetIDs], prop(asg.Inputs, "vpcZoneIdentifiers"), "green runs in the edge stack's private subnets")
 	lt := r.mocks.byType(tLT)[0]
 	assert.Equal(t, []any{edge[OutInstanceSecurityGroupID]}, prop(lt.Inputs, "vpcSecurityGroupIds"))
-	assert.Equal(t, RoleColour, r.outputs[OutRole])
+	assert.Equal(t, RoleColor, r.outputs[OutRole])
 	assert.Equal(t, "green", r.outputs[OutColor])
 	assert.Equal(t, "fleet-green-asg-asg-name", r.outputs[OutAsgName])
 }
@@ -135,7 +135,7 @@ func TestListenerWeightsFollowGreenWeight(t *testing.T) {
 	}
 }
 
-func TestHeaderRulesPinEachColour(t *testing.T) {
+func TestHeaderRulesPinEachColor(t *testing.T) {
 	r := runOK(t, "blue", blueConfig("greenWeight", "30"), nil)
 	rules := r.mocks.byType(tRule)
 	require.Len(t, rules, 2)
@@ -274,7 +274,7 @@ func TestFlowLogsAndAccessLogsAreOptional(t *testing.T) {
 	assert.Equal(t, "webapi/blue", logs["prefix"])
 }
 
-func TestRefuseToEmptyAColourThatHasWeight(t *testing.T) {
+func TestRefuseToEmptyAColorThatHasWeight(t *testing.T) {
 	t.Run("green with weight", func(t *testing.T) {
 		edge := edgeOutputsOf(t, "greenWeight", "10")
 		r := run(t, "green", greenConfig("minSize", "0", "desiredCapacity", "0"), edge)
@@ -344,7 +344,7 @@ func TestEdgeOutputContract(t *testing.T) {
 	}
 }
 
-func TestUserDataRecordsColourAndVersion(t *testing.T) {
+func TestUserDataRecordsColorAndVersion(t *testing.T) {
 	ud := UserData(Green, "v1.2.3", "ami-0123456789abcdef0")
 	assert.True(t, strings.HasPrefix(ud, "<powershell>"))
 	assert.Contains(t, ud, "color = 'green'")

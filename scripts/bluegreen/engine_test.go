@@ -93,7 +93,7 @@ func TestEngineReleaseLifecycle(t *testing.T) {
 	require.NoError(t, r.Deploy(ctx, infra.Green, DeployOptions{AppRef: "v2.0.0"}), w.log.String())
 	green, err := w.engine.Outputs(ctx, infra.Green)
 	require.NoError(t, err)
-	assert.Equal(t, infra.RoleColour, green[infra.OutRole])
+	assert.Equal(t, infra.RoleColor, green[infra.OutRole])
 	assert.Equal(t, "v2.0.0", green[infra.OutAppRef])
 	assert.Contains(t, w.stackFile(t, infra.Green), "webapi:appRef: v2.0.0", "deploy wrote the release into the stack's config")
 

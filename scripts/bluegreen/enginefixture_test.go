@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/webapi-platform/infra/infra"
-	"github.com/webapi-platform/infra/internal/pinnedtools"
+	"github.com/webapi-platform/infra/internal/testutil"
 )
 
 const recordType = "webapitest:index:Record"
@@ -80,7 +80,7 @@ func testProgram(ctx *pulumi.Context) error {
 			return err
 		}
 		tgArn = pulumi.String(edge.TargetGroupArns[string(cfg.Color)]).ToStringOutput()
-		out[infra.OutRole] = pulumi.String(infra.RoleColour)
+		out[infra.OutRole] = pulumi.String(infra.RoleColor)
 	}
 	fleet, err := newRecord(ctx, "fleet-"+string(cfg.Color), pulumi.Map{
 		"desiredCapacity": pulumi.Int(cfg.DesiredCapacity),
@@ -114,8 +114,8 @@ type engineWorkspace struct {
 // requireEngine needs the pinned Pulumi CLI and returns the repository root.
 func requireEngine(t *testing.T) string {
 	t.Helper()
-	pinnedtools.Require(t, "pulumi")
-	return pinnedtools.RepoRoot()
+	testutil.RequireTool(t, "pulumi")
+	return testutil.RepoRoot()
 }
 
 func newEngineWorkspace(t *testing.T, blueConfig, greenConfig string) *engineWorkspace {

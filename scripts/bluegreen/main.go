@@ -156,7 +156,7 @@ func firstNonEmpty(xs ...string) string {
 	return ""
 }
 
-func colourArg(args []string) (infra.Color, error) {
+func colorArg(args []string) (infra.Color, error) {
 	if len(args) != 1 {
 		return "", usageErrorf("want one colour argument: blue or green")
 	}
@@ -239,7 +239,7 @@ to update the edge stack when its config's weights differ from the deployed list
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := colourArg(args)
+			c, err := colorArg(args)
 			if err != nil {
 				return err
 			}
@@ -310,7 +310,7 @@ healthy targets. A re-run continues from the current weights.
 	}
 	opts := shiftFlags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := colourArg(args)
+		c, err := colorArg(args)
 		if err != nil {
 			return err
 		}
@@ -415,7 +415,7 @@ func destroyCommand(release releaseFactory) *cobra.Command {
 		Long:  exitCodesHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := colourArg(args)
+			c, err := colorArg(args)
 			if err != nil {
 				return err
 			}
@@ -436,7 +436,7 @@ func retireCommand(release releaseFactory) *cobra.Command {
 		Long:  "Waits (for connections to drain and a last look), checks the colour's weight again, then sets\nminSize and desiredCapacity to 0 and updates its stack.\n\n" + exitCodesHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := colourArg(args)
+			c, err := colorArg(args)
 			if err != nil {
 				return err
 			}

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
-	"github.com/webapi-platform/infra/internal/pinnedtools"
+	"github.com/webapi-platform/infra/internal/testutil"
 )
 
 type workflow struct {
@@ -104,8 +104,8 @@ func TestDeploysNeverOverlapAndNeedApproval(t *testing.T) {
 }
 
 func TestActionlintRejectsABrokenWorkflow(t *testing.T) {
-	actionlint := pinnedtools.Require(t, "actionlint")
-	repo := pinnedtools.RepoRoot()
+	actionlint := testutil.RequireTool(t, "actionlint")
+	repo := testutil.RepoRoot()
 	dir := t.TempDir()
 	wf := filepath.Join(dir, ".github", "workflows")
 	require.NoError(t, os.MkdirAll(wf, 0o755))
