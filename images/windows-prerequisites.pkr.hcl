@@ -62,14 +62,26 @@ variable "hosting_bundle_sha512" {
 
 variable "git_version" {
   type        = string
-  default     = "2.47.1"
-  description = "Git for Windows (MinGit) version installed for the application stage."
+  default     = "2.55.0.5"
+  description = "Git for Windows (MinGit) version: x.y.z or x.y.z.n, the release tag is vx.y.z.windows.n (n = 1 for x.y.z)."
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+(\\.[0-9]+)?$", var.git_version))
+    error_message = "The git_version must be x.y.z or x.y.z.n, such as 2.55.0.5."
+  }
 }
 
+# Pinned, never looked up: GitHub publishes release-asset digests only for assets uploaded
+# since June 2025 (older ones carry digest: null). This is the x64 InstallerSha256 of
+# MinGit 2.55.0.5 in the winget-pkgs manifest
+# manifests/g/Git/MinGit/2.55.0.5/Git.MinGit.installer.yaml; change it with git_version.
 variable "git_sha256" {
   type        = string
-  default     = ""
-  description = "Expected SHA-256 of the MinGit zip; empty: the digest GitHub publishes for the release asset."
+  default     = "56d7b226b7693196cfc71fef26568f536c4a021ab6c37ff2db4287bed908e96e"
+  description = "SHA-256 of MinGit-<git_version>-64-bit.zip; the install fails on any other file."
+  validation {
+    condition     = can(regex("^[0-9a-fA-F]{64}$", var.git_sha256))
+    error_message = "The git_sha256 must be the 64-hex SHA-256 of the MinGit zip for git_version."
+  }
 }
 
 locals {
