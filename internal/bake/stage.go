@@ -11,6 +11,8 @@ type BakeStage struct {
 	Template string // relative to the repository root
 }
 
+// The two stages: the prerequisites image (IIS, the Hosting Bundle, tooling), and the
+// application image baked on it.
 var (
 	StagePrerequisites = BakeStage{Name: "prerequisites", Template: "images/windows-prerequisites.pkr.hcl"}
 	StageApp           = BakeStage{Name: "app", Template: "images/windows-app.pkr.hcl"}

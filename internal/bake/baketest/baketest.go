@@ -67,24 +67,35 @@ EOF
 const GoodBuildAMI = "ami-0cccccccccccccccc"
 
 // FakeEC2 records what Deregister asks of EC2 and answers DescribeImages with Images.
+// A call whose method name is a key of Fail returns that error and records nothing.
 type FakeEC2 struct {
 	Images       []ec2types.Image
+	Fail         map[string]error
 	Filters      []ec2types.Filter
 	Deregistered []string
 	Snapshots    []string
 }
 
 func (f *FakeEC2) DescribeImages(_ context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
+	if err := f.Fail["DescribeImages"]; err != nil {
+		return nil, err
+	}
 	f.Filters = in.Filters
 	return &ec2.DescribeImagesOutput{Images: f.Images}, nil
 }
 
 func (f *FakeEC2) DeregisterImage(_ context.Context, in *ec2.DeregisterImageInput, _ ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
+	if err := f.Fail["DeregisterImage"]; err != nil {
+		return nil, err
+	}
 	f.Deregistered = append(f.Deregistered, aws.ToString(in.ImageId))
 	return &ec2.DeregisterImageOutput{}, nil
 }
 
 func (f *FakeEC2) DeleteSnapshot(_ context.Context, in *ec2.DeleteSnapshotInput, _ ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
+	if err := f.Fail["DeleteSnapshot"]; err != nil {
+		return nil, err
+	}
 	f.Snapshots = append(f.Snapshots, aws.ToString(in.SnapshotId))
 	return &ec2.DeleteSnapshotOutput{}, nil
 }
