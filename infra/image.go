@@ -6,6 +6,8 @@ import (
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/local"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/webapi-platform/infra/internal/bake"
 )
 
 // The bake runner: runs Packer with its log in a file, parses the manifest and prints
@@ -47,94 +49,36 @@ type Image struct {
 // NewImage registers the bake stages. Stage inputs are hashed at evaluation time, so a
 // preview already shows whether a stage will re-bake.
 func NewImage(ctx *pulumi.Context, name string, args *ImageArgs, opts ...pulumi.ResourceOption) (*Image, error) {
-	hashes := map[string]string{}
-	commonVars := map[string]string{
-		"region":        args.Region,
-		"instance_type": args.BakeInstanceType,
-		"stack":         args.Stack,
-		"subnet_id":     args.SubnetID,
+	plans, err := planStages(args)
+	if err != nil {
+		return nil, err
 	}
-	stageVars := map[string]map[string]string{
-		StagePrerequisites.Name: commonVars,
-		StageApp.Name: merge(commonVars, map[string]string{
-			"color":             string(args.Color),
-			"app_repository":    args.AppRepository,
-			"app_ref":           args.AppRef,
-			"health_check_path": args.HealthCheckPath,
-		}),
+	img := &Image{Hashes: map[string]string{}}
+	for stage, p := range plans {
+		img.Hashes[stage] = p.hash
 	}
-	// Read every input before registering anything: a missing script is a clear error,
-	// not a half-registered chain.
-	for _, stage := range BakeStages {
-		if stage == StagePrerequisites && args.PrerequisitesAmiID != "" {
-			continue
-		}
-		files, err := StageFiles(args.RepoRoot, stage)
-		if err != nil {
-			return nil, err
-		}
-		hashes[stage.Name] = TriggerHash(files, stageVars[stage.Name])
-	}
-
-	img := &Image{Hashes: hashes}
 	if err := ctx.RegisterComponentResource(TypeImage, name, img, opts...); err != nil {
 		return nil, fmt.Errorf("image: register: %w", err)
 	}
 	parent := pulumi.Parent(img)
 
-	bake := func(stage BakeStage, extraEnv pulumi.StringMap, triggers pulumi.Array, deps ...pulumi.Resource) (*local.Command, error) {
-		env := pulumi.StringMap{
-			"WEBAPI_BAKE_STAGE":     pulumi.String(stage.Name),
-			"WEBAPI_BAKE_REGION":    pulumi.String(args.Region),
-			"PKR_VAR_template_hash": pulumi.String(hashes[stage.Name]),
-		}
-		for k, v := range stageVars[stage.Name] {
-			env["PKR_VAR_"+k] = pulumi.String(v)
-		}
-		for k, v := range extraEnv {
-			env[k] = v
-		}
-		cmdArgs := &local.CommandArgs{
-			Create:      pulumi.String(bakeBuildCommand),
-			Dir:         pulumi.String(args.RepoRoot),
-			Environment: env,
-			Triggers:    append(pulumi.Array{pulumi.String(hashes[stage.Name])}, triggers...),
-			// Packer's output goes to a log file; stdout is the AMI id alone, so nothing
-			// large or sensitive is stored in state or handed back through the environment.
-			AddPreviousOutputInEnv: pulumi.Bool(false),
-			Logging:                local.LoggingStdoutAndStderr,
-		}
-		if args.DeregisterOnDelete {
-			cmdArgs.Delete = pulumi.String(bakeDeregisterCommand)
-		}
-		ro := []pulumi.ResourceOption{parent}
-		if len(deps) > 0 {
-			ro = append(ro, pulumi.DependsOn(deps))
-		}
-		cmd, err := local.NewCommand(ctx, fmt.Sprintf("%s-%s", name, stage.Name), cmdArgs, ro...)
-		if err != nil {
-			return nil, fmt.Errorf("image: %s stage: %w", stage.Name, err)
-		}
-		return cmd, nil
-	}
-
 	var prereqAmi pulumi.StringOutput
-	var deps []pulumi.Resource
+	appOpts := []pulumi.ResourceOption{parent}
 	if args.PrerequisitesAmiID != "" {
 		prereqAmi = pulumi.String(args.PrerequisitesAmiID).ToStringOutput()
 	} else {
-		prereq, err := bake(StagePrerequisites, nil, nil)
+		prereq, err := newBakeCommand(ctx, name, args, plans[bake.StagePrerequisites.Name], nil, nil, parent)
 		if err != nil {
 			return nil, err
 		}
 		prereqAmi = prereq.Stdout
-		deps = append(deps, prereq)
+		appOpts = append(appOpts, pulumi.DependsOn([]pulumi.Resource{prereq}))
 	}
-	app, err := bake(StageApp,
-		pulumi.StringMap{"PKR_VAR_prerequisites_ami_id": prereqAmi},
+	app, err := newBakeCommand(ctx, name, args, plans[bake.StageApp.Name],
+		pulumi.StringMap{bake.PackerVarPrefix + "prerequisites_ami_id": prereqAmi},
 		// A new prerequisites AMI re-bakes the application on top of it.
 		pulumi.Array{prereqAmi},
-		deps...)
+		appOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -148,4 +92,80 @@ func NewImage(ctx *pulumi.Context, name string, args *ImageArgs, opts ...pulumi.
 		return nil, fmt.Errorf("image: outputs: %w", err)
 	}
 	return img, nil
+}
+
+// stagePlan is what one stage bakes from: its Packer variables and their trigger hash.
+type stagePlan struct {
+	stage bake.BakeStage
+	vars  map[string]string // Packer variables by name (set as PKR_VAR_<name>)
+	hash  string
+}
+
+// planStages reads and hashes every stage's inputs before anything is registered, so a
+// missing script is a clear error, not a half-registered chain. A stage given as an AMI
+// (PrerequisitesAmiID) has no plan.
+func planStages(args *ImageArgs) (map[string]stagePlan, error) {
+	commonVars := map[string]string{
+		"region":        args.Region,
+		"instance_type": args.BakeInstanceType,
+		"stack":         args.Stack,
+		"subnet_id":     args.SubnetID,
+	}
+	stageVars := map[string]map[string]string{
+		bake.StagePrerequisites.Name: commonVars,
+		bake.StageApp.Name: merge(commonVars, map[string]string{
+			"color":             string(args.Color),
+			"app_repository":    args.AppRepository,
+			"app_ref":           args.AppRef,
+			"health_check_path": args.HealthCheckPath,
+		}),
+	}
+	plans := map[string]stagePlan{}
+	for _, stage := range bake.Stages {
+		if stage == bake.StagePrerequisites && args.PrerequisitesAmiID != "" {
+			continue
+		}
+		files, err := bake.StageFiles(args.RepoRoot, stage)
+		if err != nil {
+			return nil, err
+		}
+		vars := stageVars[stage.Name]
+		plans[stage.Name] = stagePlan{stage: stage, vars: vars, hash: bake.TriggerHash(files, vars)}
+	}
+	return plans, nil
+}
+
+// newBakeCommand registers the local.Command that bakes one stage (scripts/bake reads
+// the environment set here). Its trigger is the stage's hash, then extraTriggers.
+func newBakeCommand(ctx *pulumi.Context, name string, args *ImageArgs, plan stagePlan,
+	extraEnv pulumi.StringMap, extraTriggers pulumi.Array, opts ...pulumi.ResourceOption) (*local.Command, error) {
+	env := pulumi.StringMap{
+		bake.EnvStage:                          pulumi.String(plan.stage.Name),
+		bake.EnvRegion:                         pulumi.String(args.Region),
+		bake.PackerVarPrefix + "template_hash": pulumi.String(plan.hash),
+	}
+	for k, v := range plan.vars {
+		env[bake.PackerVarPrefix+k] = pulumi.String(v)
+	}
+	for k, v := range extraEnv {
+		env[k] = v
+	}
+	cmdArgs := &local.CommandArgs{
+		Create:      pulumi.String(bakeBuildCommand),
+		Dir:         pulumi.String(args.RepoRoot),
+		Environment: env,
+		Triggers:    append(pulumi.Array{pulumi.String(plan.hash)}, extraTriggers...),
+		// Packer's output goes to a log file; stdout is the AMI id alone, so nothing
+		// large or sensitive is stored in state or handed back through the environment.
+		AddPreviousOutputInEnv: pulumi.Bool(false),
+		Logging:                local.LoggingStdoutAndStderr,
+	}
+	if args.DeregisterOnDelete {
+		cmdArgs.Delete = pulumi.String(bakeDeregisterCommand)
+	}
+	cmd, err := local.NewCommand(ctx, fmt.Sprintf("%s-%s", name, plan.stage.Name), cmdArgs, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("image: %s stage: %w", plan.stage.Name, err)
+	}
+	return cmd, nil
 }

@@ -1,12 +1,13 @@
 package infra
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/webapi-platform/infra/internal/testutil"
 )
 
 const tCommand = "command:local:Command"
@@ -30,8 +31,7 @@ func TestImageChainFeedsTheFleet(t *testing.T) {
 	prereq, app := cmds["image-blue-prerequisites"], cmds["image-blue-app"]
 
 	assert.Equal(t, bakeBuildCommand, prop(prereq.Inputs, "create"))
-	root, _ := filepath.Abs("..")
-	assert.Equal(t, root, prop(prereq.Inputs, "dir"), "runs from the repository root, as an absolute path")
+	assert.Equal(t, testutil.RepoRoot(), prop(prereq.Inputs, "dir"), "runs from the repository root, as an absolute path")
 	assert.Equal(t, false, prop(prereq.Inputs, "addPreviousOutputInEnv"), "Packer output never goes back through the environment")
 	assert.Nil(t, prop(prereq.Inputs, "delete"), "AMIs are kept unless deregisterAmisOnDelete")
 
@@ -43,6 +43,8 @@ func TestImageChainFeedsTheFleet(t *testing.T) {
 	assert.Equal(t, "blue", prop(app.Inputs, "environment", "PKR_VAR_color"))
 	assert.Equal(t, testRegion, prop(app.Inputs, "environment", "WEBAPI_BAKE_REGION"))
 	assert.Equal(t, "/health", prop(app.Inputs, "environment", "PKR_VAR_health_check_path"))
+	assert.Equal(t, "prerequisites", prop(prereq.Inputs, "environment", "WEBAPI_BAKE_STAGE"))
+	assert.Equal(t, "app", prop(app.Inputs, "environment", "WEBAPI_BAKE_STAGE"))
 	for _, c := range []registered{prereq, app} {
 		hash := prop(c.Inputs, "environment", "PKR_VAR_template_hash")
 		assert.Len(t, hash, 64)

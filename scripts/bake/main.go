@@ -6,253 +6,163 @@
 // Inputs come from the environment the command resource sets: WEBAPI_BAKE_STAGE,
 // WEBAPI_BAKE_REGION and Packer's own PKR_VAR_* variables (stack, template_hash, …).
 // Packer's output goes to .bake/logs/<stack>-<stage>-<time>.log; on failure the log's
-// tail is printed to stderr. Exit codes: 0 ok, 1 the bake or AWS call failed, 2 bad input.
+// tail is printed to stderr. The work is internal/bake's; this main turns the environment
+// into its options and its errors into exit codes.
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
-	"strings"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/spf13/cobra"
 
-	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/bake"
 )
 
-const logTailLines = 40
+const usage = "usage: bake build|deregister (inputs from WEBAPI_BAKE_* and PKR_VAR_* environment variables)"
 
-var (
-	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
-	hashPattern   = regexp.MustCompile(`^[0-9a-f]{64}$`) // a stage's SHA-256 trigger hash
-)
+const exitCodesHelp = `Exit codes:
+  0  done (build: the AMI id is on stdout, alone)
+  1  the bake or an AWS call failed
+  2  bad input (arguments or environment); nothing ran`
 
-// usageError is bad input: exit code 2, before anything runs.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
+// imagesFor makes the EC2 client deregister uses; tests replace it.
+type imagesFor func(ctx context.Context, region string) (bake.ImageAPI, error)
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr, newEC2))
+	// No cancellation on signals: exec.CommandContext would SIGKILL Packer, which then
+	// could not clean up its builder instance, key pair and security group.
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr, bake.NewImageAPI))
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ec2For func(context.Context, string) (imageAPI, error)) int {
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: bake build|deregister (inputs from WEBAPI_BAKE_* and PKR_VAR_* environment variables)")
-		return 2
-	}
-	in, err := readInputs(getenv)
-	if err == nil {
-		switch args[0] {
-		case "build":
-			var ami string
-			if ami, err = build(ctx, in, getenv, stderr); err == nil {
-				fmt.Fprint(stdout, ami)
-			}
-		case "deregister":
-			var api imageAPI
-			if api, err = ec2For(ctx, in.region); err == nil {
-				err = deregister(ctx, api, in, stderr)
-			}
-		default:
-			err = usageError{fmt.Sprintf("command %q is not allowed: want build or deregister", args[0])}
-		}
-	}
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, newImages imagesFor) int {
+	root := newRootCommand(getenv, stdout, stderr, newImages)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "bake: %v\n", err)
-		if errors.As(err, new(usageError)) {
-			return 2
-		}
+	}
+	code := exitCode(err)
+	if code == 2 {
+		fmt.Fprintln(stderr, usage)
+	}
+	return code
+}
+
+// failed marks an error of the work itself (exit 1); every other error is bad input.
+type failed struct{ err error }
+
+func (f failed) Error() string { return f.err.Error() }
+func (f failed) Unwrap() error { return f.err }
+
+// exitCode is 2 for bad input: the library's InputError, and every error of cobra's own
+// (an unknown subcommand, extra arguments, an unknown flag); 1 for a failed bake or AWS
+// call.
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, new(bake.InputError)):
+		return 2
+	case errors.As(err, new(failed)):
 		return 1
+	default:
+		return 2
 	}
-	return 0
 }
 
-type inputs struct {
-	stage        infra.BakeStage
-	region       string
-	stack        string
-	templateHash string
-}
+func newRootCommand(getenv func(string) string, stdout, stderr io.Writer, newImages imagesFor) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "bake",
+		Short: "Run one Packer stage of the image chain, or deregister its AMIs",
+		Long: `bake runs one stage of the image chain for the bake's local.Command (infra/image.go).
+Inputs come from the environment the command resource sets: WEBAPI_BAKE_STAGE
+(prerequisites|app), WEBAPI_BAKE_REGION, PKR_VAR_stack, PKR_VAR_template_hash and the
+stage's other PKR_VAR_* variables; WEBAPI_PACKER names a packer binary to use.
 
-func readInputs(getenv func(string) string) (inputs, error) {
-	stage, err := infra.StageByName(getenv("WEBAPI_BAKE_STAGE"))
-	if err != nil {
-		return inputs{}, usageError{"WEBAPI_BAKE_STAGE: " + err.Error()}
-	}
-	in := inputs{stage: stage, region: getenv("WEBAPI_BAKE_REGION"), stack: getenv("PKR_VAR_stack"), templateHash: getenv("PKR_VAR_template_hash")}
-	if !regionPattern.MatchString(in.region) {
-		return inputs{}, usageError{fmt.Sprintf("WEBAPI_BAKE_REGION %q is not allowed: want an AWS region such as eu-west-1", in.region)}
-	}
-	if in.stack == "" {
-		return inputs{}, usageError{"PKR_VAR_stack is empty: want the Pulumi stack that owns the image"}
-	}
-	if !hashPattern.MatchString(in.templateHash) {
-		return inputs{}, usageError{fmt.Sprintf("PKR_VAR_template_hash %q is not allowed: want the stage's 64-hex trigger hash", in.templateHash)}
-	}
-	return in, nil
-}
-
-// packerBinary prefers WEBAPI_PACKER, then the project's pinned build, then PATH.
-func packerBinary(getenv func(string) string) (bin string, env []string, err error) {
-	if p := getenv("WEBAPI_PACKER"); p != "" {
-		return p, nil, nil
-	}
-	if _, err := os.Stat(".tools/bin/packer"); err == nil {
-		abs, _ := filepath.Abs(".tools")
-		if getenv("PACKER_PLUGIN_PATH") == "" {
-			env = append(env, "PACKER_PLUGIN_PATH="+filepath.Join(abs, "packer-plugins"))
-		}
-		return filepath.Join(abs, "bin", "packer"), env, nil
-	}
-	p, err := exec.LookPath("packer")
-	if err != nil {
-		return "", nil, usageError{"packer is not on PATH: run scripts/install-tools.sh packer, or install Packer 1.11 and run `packer init images`"}
-	}
-	return p, nil, nil
-}
-
-func build(ctx context.Context, in inputs, getenv func(string) string, stderr io.Writer) (string, error) {
-	packer, extraEnv, err := packerBinary(getenv)
-	if err != nil {
-		return "", err
-	}
-	if in.stage == infra.StageApp && getenv("PKR_VAR_app_commit") == "" {
-		commit, err := resolveCommit(ctx, getenv("PKR_VAR_app_repository"), getenv("PKR_VAR_app_ref"))
-		if err != nil {
-			return "", err
-		}
-		extraEnv = append(extraEnv, "PKR_VAR_app_commit="+commit)
-		fmt.Fprintf(stderr, "bake app: %s at %s is commit %s\n", getenv("PKR_VAR_app_repository"), getenv("PKR_VAR_app_ref"), commit)
-	}
-	if err := os.MkdirAll(filepath.Join(".bake", "logs"), 0o755); err != nil {
-		return "", err
-	}
-	manifest, _ := filepath.Abs(filepath.Join(".bake", fmt.Sprintf("%s-%s.manifest.json", in.stack, in.stage.Name)))
-	// A fresh manifest per run: nothing of an earlier run can be mistaken for this one.
-	if err := os.Remove(manifest); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return "", err
-	}
-	logPath := filepath.Join(".bake", "logs", fmt.Sprintf("%s-%s-%s.log", in.stack, in.stage.Name, time.Now().UTC().Format("20060102T150405Z")))
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return "", err
-	}
-	defer logFile.Close()
-
-	env := append(os.Environ(), extraEnv...)
-	env = append(env, "PKR_VAR_manifest_path="+manifest, "CHECKPOINT_DISABLE=1")
-	start := time.Now()
-	fmt.Fprintf(stderr, "bake %s: packer build %s (log: %s)\n", in.stage.Name, in.stage.Template, logPath)
-	for _, argv := range [][]string{{"init", in.stage.Template}, {"build", "-color=false", "-timestamp-ui", in.stage.Template}} {
-		cmd := exec.CommandContext(ctx, packer, argv...)
-		cmd.Env, cmd.Stdout, cmd.Stderr = env, logFile, logFile
-		if err := cmd.Run(); err != nil {
-			printTail(stderr, logPath)
-			return "", fmt.Errorf("packer %s for stage %s failed after %s: %w (full log: %s)", argv[0], in.stage.Name, time.Since(start).Round(time.Second), err, logPath)
-		}
-	}
-	data, err := os.ReadFile(manifest)
-	if err != nil {
-		return "", fmt.Errorf("stage %s: packer wrote no manifest at %s: %w", in.stage.Name, manifest, err)
-	}
-	ami, err := infra.AmiFromManifest(data, infra.ManifestWant{Region: in.region, Role: in.stage.Name, Stack: in.stack, TemplateHash: in.templateHash})
-	if err != nil {
-		return "", fmt.Errorf("stage %s: %w", in.stage.Name, err)
-	}
-	fmt.Fprintf(stderr, "bake %s: %s in %s\n", in.stage.Name, ami, time.Since(start).Round(time.Second))
-	return ami, nil
-}
-
-func resolveCommit(ctx context.Context, repo, ref string) (string, error) {
-	if repo == "" || ref == "" {
-		return "", usageError{"PKR_VAR_app_repository and PKR_VAR_app_ref are required for the app stage"}
-	}
-	if c, err := infra.ResolveRef("", ref); err == nil {
-		return c, nil
-	}
-	// "--" ends options: neither value can be taken for a git option.
-	out, err := exec.CommandContext(ctx, "git", "ls-remote", "--", repo, ref, ref+"^{}").Output()
-	if err != nil {
-		return "", fmt.Errorf("git ls-remote %s %s: %w", repo, ref, err)
-	}
-	return infra.ResolveRef(string(out), ref)
-}
-
-func printTail(w io.Writer, path string) {
-	f, err := os.Open(path)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > logTailLines {
-			lines = lines[1:]
-		}
-	}
-	fmt.Fprintf(w, "--- last %d lines of %s ---\n%s\n---\n", len(lines), path, strings.Join(lines, "\n"))
-}
-
-// imageAPI is the part of EC2 that deregister uses.
-type imageAPI interface {
-	DescribeImages(context.Context, *ec2.DescribeImagesInput, ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error)
-	DeregisterImage(context.Context, *ec2.DeregisterImageInput, ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error)
-	DeleteSnapshot(context.Context, *ec2.DeleteSnapshotInput, ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
-}
-
-func newEC2(ctx context.Context, region string) (imageAPI, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
-	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
-	}
-	return ec2.NewFromConfig(cfg), nil
-}
-
-// deregister removes the AMIs this stage registered for this stack and input hash (found
-// by their tags, so it needs no state from the create run), then their snapshots.
-func deregister(ctx context.Context, api imageAPI, in inputs, stderr io.Writer) error {
-	out, err := api.DescribeImages(ctx, &ec2.DescribeImagesInput{
-		Owners: []string{"self"},
-		Filters: []ec2types.Filter{
-			{Name: aws.String("tag:role"), Values: []string{in.stage.Name}},
-			{Name: aws.String("tag:stack"), Values: []string{in.stack}},
-			{Name: aws.String("tag:template_hash"), Values: []string{in.templateHash}},
+` + exitCodesHelp,
+		// Run with no subcommand is a usage error, not a help page that exits 0.
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("command %q is not allowed: want build or deregister", args[0])
+			}
+			return nil
 		},
-	})
+		RunE:          func(*cobra.Command, []string) error { return errors.New("no command given: want build or deregister") },
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	// stdout is the AMI id alone: help and cobra's messages go to stderr.
+	root.SetOut(stderr)
+	root.SetErr(stderr)
+	root.AddCommand(buildCommand(getenv, stdout, stderr), deregisterCommand(getenv, stderr, newImages))
+	return root
+}
+
+func buildCommand(getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "build",
+		Short: "Run Packer for the stage; print only the AMI id on stdout",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := optionsFromEnv(getenv, stderr)
+			if err != nil {
+				return err
+			}
+			ami, err := bake.Build(cmd.Context(), opts)
+			if err != nil {
+				return failed{err}
+			}
+			if _, err := fmt.Fprint(stdout, ami); err != nil {
+				return failed{fmt.Errorf("writing the AMI id: %w", err)}
+			}
+			return nil
+		},
+	}
+}
+
+func deregisterCommand(getenv func(string) string, stderr io.Writer, newImages imagesFor) *cobra.Command {
+	return &cobra.Command{
+		Use:   "deregister",
+		Short: "Deregister the stage's AMIs of this stack and input hash, and delete their snapshots",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := optionsFromEnv(getenv, stderr)
+			if err != nil {
+				return err
+			}
+			api, err := newImages(cmd.Context(), opts.Region)
+			if err != nil {
+				return failed{err}
+			}
+			if err := bake.Deregister(cmd.Context(), api, opts); err != nil {
+				return failed{err}
+			}
+			return nil
+		},
+	}
+}
+
+// optionsFromEnv reads the command resource's environment; the options are validated
+// before anything runs.
+func optionsFromEnv(getenv func(string) string, log io.Writer) (bake.Options, error) {
+	stage, err := bake.StageByName(getenv(bake.EnvStage))
 	if err != nil {
-		return fmt.Errorf("describe images: %w", err)
+		return bake.Options{}, fmt.Errorf("%s: %w", bake.EnvStage, err)
 	}
-	if len(out.Images) == 0 {
-		fmt.Fprintf(stderr, "bake %s: no AMI tagged for stack %s and hash %.12s; nothing to deregister\n", in.stage.Name, in.stack, in.templateHash)
-		return nil
+	opts := bake.Options{
+		Stage:        stage,
+		Region:       getenv(bake.EnvRegion),
+		Stack:        getenv("PKR_VAR_stack"),
+		TemplateHash: getenv("PKR_VAR_template_hash"),
+		Getenv:       getenv,
+		// The command resource's Dir is the repository root.
+		WorkDir: ".",
+		Log:     log,
 	}
-	for _, img := range out.Images {
-		id := aws.ToString(img.ImageId)
-		if _, err := api.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: img.ImageId}); err != nil {
-			return fmt.Errorf("deregister %s: %w", id, err)
-		}
-		for _, bdm := range img.BlockDeviceMappings {
-			if bdm.Ebs == nil || bdm.Ebs.SnapshotId == nil {
-				continue
-			}
-			if _, err := api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: bdm.Ebs.SnapshotId}); err != nil {
-				return fmt.Errorf("delete snapshot %s of %s: %w", aws.ToString(bdm.Ebs.SnapshotId), id, err)
-			}
-		}
-		fmt.Fprintf(stderr, "bake %s: deregistered %s and its snapshots\n", in.stage.Name, id)
-	}
-	return nil
+	return opts, opts.Validate()
 }

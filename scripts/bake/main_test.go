@@ -3,40 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/webapi-platform/infra/internal/bake"
+	"github.com/webapi-platform/infra/internal/bake/baketest"
 )
-
-const hash = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-
-// fakePacker writes an executable standing in for packer: `init` is a no-op, `build`
-// prints a lot (as Packer does) and appends a run to the manifest, like the post-processor.
-func fakePacker(t *testing.T, buildScript string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "packer")
-	script := "#!/bin/sh\nset -e\nif [ \"$1\" = init ]; then echo init; exit 0; fi\n" + buildScript
-	require.NoError(t, os.WriteFile(p, []byte(script), 0o755))
-	return p
-}
-
-const goodBuild = `
-i=0; while [ $i -lt 200 ]; do echo "==> amazon-ebs: step $i with a password-looking line"; i=$((i+1)); done
-cat > "$PKR_VAR_manifest_path" <<EOF
-{"builds":[
- {"name":"app","builder_type":"amazon-ebs","build_time":1,"artifact_id":"eu-west-1:ami-0aaaaaaaaaaaaaaaa","packer_run_uuid":"old","custom_data":{"role":"prerequisites","stack":"blue","template_hash":"` + hash + `"}},
- {"name":"app","builder_type":"amazon-ebs","build_time":2,"artifact_id":"us-east-1:ami-0bbbbbbbbbbbbbbbb,eu-west-1:ami-0cccccccccccccccc","packer_run_uuid":"new","custom_data":{"role":"prerequisites","stack":"blue","template_hash":"` + hash + `"}}
-],"last_run_uuid":"new"}
-EOF
-`
 
 func env(kv map[string]string) func(string) string {
 	return func(k string) string { return kv[k] }
@@ -45,39 +25,39 @@ func env(kv map[string]string) func(string) string {
 func baseEnv(packer string) map[string]string {
 	return map[string]string{
 		"WEBAPI_BAKE_STAGE": "prerequisites", "WEBAPI_BAKE_REGION": "eu-west-1",
-		"PKR_VAR_stack": "blue", "PKR_VAR_template_hash": hash, "WEBAPI_PACKER": packer,
+		"PKR_VAR_stack": "blue", "PKR_VAR_template_hash": baketest.Hash, "WEBAPI_PACKER": packer,
 	}
 }
 
+// inTempDir runs the test in an empty directory: the command works in the current one.
 func inTempDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	wd, err := os.Getwd()
-	require.NoError(t, err)
-	require.NoError(t, os.Chdir(dir))
-	t.Cleanup(func() { _ = os.Chdir(wd) })
+	t.Chdir(dir)
 	return dir
 }
 
-func noEC2(context.Context, string) (imageAPI, error) { panic("no AWS in this test") }
+func noEC2(context.Context, string) (bake.ImageAPI, error) { panic("no AWS in this test") }
 
 func TestBuildPrintsOnlyTheAmiID(t *testing.T) {
 	dir := inTempDir(t)
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"build"}, env(baseEnv(fakePacker(t, goodBuild))), &stdout, &stderr, noEC2)
+	code := run(context.Background(), []string{"build"}, env(baseEnv(baketest.FakePacker(t, baketest.GoodBuild))), &stdout, &stderr, noEC2)
 	require.Equal(t, 0, code, stderr.String())
 	assert.Equal(t, "ami-0cccccccccccccccc", stdout.String(), "stdout is the AMI id of the last run in the stack's region, nothing else")
 	assert.NotContains(t, stderr.String(), "password-looking", "Packer's output goes to the log file, not to the engine")
-	logs, _ := filepath.Glob(filepath.Join(dir, ".bake", "logs", "blue-prerequisites-*.log"))
-	require.Len(t, logs, 1)
-	b, _ := os.ReadFile(logs[0])
+	logs, err := filepath.Glob(filepath.Join(dir, ".bake", "logs", "blue-prerequisites-*.log"))
+	require.NoError(t, err)
+	require.Len(t, logs, 1, "the command bakes in the current directory")
+	b, err := os.ReadFile(logs[0])
+	require.NoError(t, err)
 	assert.Equal(t, 201, strings.Count(string(b), "\n"), "the whole Packer output is in the log")
 }
 
-func TestBuildFailureShowsTheLogTail(t *testing.T) {
+func TestBuildFailureExitsOneWithTheLogTail(t *testing.T) {
 	inTempDir(t)
 	var stdout, stderr bytes.Buffer
-	packer := fakePacker(t, "i=0; while [ $i -lt 100 ]; do echo \"line $i\"; i=$((i+1)); done; echo 'Build errored: WinRM timed out' >&2; exit 1\n")
+	packer := baketest.FakePacker(t, "i=0; while [ $i -lt 100 ]; do echo \"line $i\"; i=$((i+1)); done; echo 'Build errored: WinRM timed out' >&2; exit 1\n")
 	code := run(context.Background(), []string{"build"}, env(baseEnv(packer)), &stdout, &stderr, noEC2)
 	assert.Equal(t, 1, code)
 	assert.Empty(t, stdout.String(), "no AMI id on failure")
@@ -89,15 +69,15 @@ func TestBuildFailureShowsTheLogTail(t *testing.T) {
 
 func TestBuildRefusesAForeignOrEmptyManifest(t *testing.T) {
 	for name, script := range map[string]string{
-		"other stack":  strings.ReplaceAll(goodBuild, `"stack":"blue"`, `"stack":"green"`),
+		"other stack":  strings.ReplaceAll(baketest.GoodBuild, `"stack":"blue"`, `"stack":"green"`),
 		"no manifest":  "echo built\n",
 		"empty":        ": > \"$PKR_VAR_manifest_path\"\n",
-		"other region": strings.ReplaceAll(strings.ReplaceAll(goodBuild, "eu-west-1:", "ap-south-1:"), "us-east-1:", "sa-east-1:"),
+		"other region": strings.ReplaceAll(strings.ReplaceAll(baketest.GoodBuild, "eu-west-1:", "ap-south-1:"), "us-east-1:", "sa-east-1:"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			inTempDir(t)
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), []string{"build"}, env(baseEnv(fakePacker(t, script))), &stdout, &stderr, noEC2)
+			code := run(context.Background(), []string{"build"}, env(baseEnv(baketest.FakePacker(t, script))), &stdout, &stderr, noEC2)
 			assert.Equal(t, 1, code)
 			assert.Empty(t, stdout.String())
 			assert.Contains(t, stderr.String(), "bake: ")
@@ -105,118 +85,152 @@ func TestBuildRefusesAForeignOrEmptyManifest(t *testing.T) {
 	}
 }
 
-func TestBadInputIsRefusedBeforePackerRuns(t *testing.T) {
+func TestBadInputExitsTwoBeforePackerRuns(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "ran")
-	packer := fakePacker(t, "touch "+marker+"\n")
+	packer := baketest.FakePacker(t, "touch "+marker+"\n")
 	cases := map[string]struct {
 		key, value, says string
 	}{
-		"stage":  {"WEBAPI_BAKE_STAGE", "final", `stage "final" is not allowed`},
+		"stage":  {"WEBAPI_BAKE_STAGE", "final", `WEBAPI_BAKE_STAGE: stage "final" is not allowed`},
 		"region": {"WEBAPI_BAKE_REGION", "europe", `WEBAPI_BAKE_REGION "europe" is not allowed`},
 		"stack":  {"PKR_VAR_stack", "", "PKR_VAR_stack is empty"},
 		"hash":   {"PKR_VAR_template_hash", "abc", `PKR_VAR_template_hash "abc" is not allowed`},
 	}
 	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
+		for _, command := range []string{"build", "deregister"} {
+			t.Run(name+"/"+command, func(t *testing.T) {
+				inTempDir(t)
+				e := baseEnv(packer)
+				e[tc.key] = tc.value
+				var stdout, stderr bytes.Buffer
+				code := run(context.Background(), []string{command}, env(e), &stdout, &stderr, noEC2)
+				assert.Equal(t, 2, code)
+				assert.Contains(t, stderr.String(), tc.says)
+				assert.Empty(t, stdout.String())
+				assert.NoFileExists(t, marker)
+			})
+		}
+	}
+}
+
+// Usage errors, cobra's own included, exit 2 and run nothing.
+func TestUsageErrorsExitTwo(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "ran")
+	packer := baketest.FakePacker(t, "touch "+marker+"\n")
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"bake"}, `command "bake" is not allowed`},
+		{nil, "no command given"},
+		{[]string{"build", "extra"}, `unknown command "extra" for "bake build"`},
+		{[]string{"deregister", "extra"}, `unknown command "extra" for "bake deregister"`},
+		{[]string{"build", "--force"}, "unknown flag: --force"},
+		{[]string{"--region", "eu-west-1", "build"}, "unknown flag: --region"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			inTempDir(t)
-			e := baseEnv(packer)
-			e[tc.key] = tc.value
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), []string{"build"}, env(e), &stdout, &stderr, noEC2)
-			assert.Equal(t, 2, code)
+			assert.Equal(t, 2, run(context.Background(), tc.args, env(baseEnv(packer)), &stdout, &stderr, noEC2))
 			assert.Contains(t, stderr.String(), tc.says)
+			assert.Contains(t, stderr.String(), "usage: bake build|deregister")
+			assert.Empty(t, stdout.String())
 			assert.NoFileExists(t, marker)
 		})
 	}
-	var stderr bytes.Buffer
-	assert.Equal(t, 2, run(context.Background(), []string{"bake"}, env(baseEnv(packer)), &bytes.Buffer{}, &stderr, noEC2))
-	assert.Contains(t, stderr.String(), `command "bake" is not allowed`)
 }
 
-// The app stage resolves its ref with a real git ls-remote and passes the commit on.
-func TestAppStageResolvesTheRefToACommit(t *testing.T) {
-	repo := t.TempDir()
-	git := func(args ...string) string {
-		cmd := exec.Command("git", append([]string{"-C", repo, "-c", "user.email=t@example.com", "-c", "user.name=t"}, args...)...)
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, string(out))
-		return strings.TrimSpace(string(out))
-	}
-	git("init", "-q")
-	git("commit", "-q", "--allow-empty", "-m", "one")
-	git("tag", "-a", "v1.0.0", "-m", "release")
-	commit := git("rev-parse", "HEAD")
-
-	inTempDir(t)
-	e := baseEnv(fakePacker(t, strings.ReplaceAll(strings.ReplaceAll(goodBuild, `"role":"prerequisites"`, `"role":"app"`), "cat >", "echo \"commit=$PKR_VAR_app_commit\"; cat >")))
-	e["WEBAPI_BAKE_STAGE"] = "app"
-	e["PKR_VAR_app_repository"] = repo
-	e["PKR_VAR_app_ref"] = "v1.0.0"
+func TestHelpGoesToStderr(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"build"}, env(e), &stdout, &stderr, noEC2)
-	require.Equal(t, 0, code, stderr.String())
-	assert.Contains(t, stderr.String(), "is commit "+commit, "an annotated tag resolves to its commit")
-	logs, _ := filepath.Glob(filepath.Join(".bake", "logs", "blue-app-*.log"))
-	require.Len(t, logs, 1)
-	b, _ := os.ReadFile(logs[0])
-	assert.Contains(t, string(b), "commit="+commit, "packer gets the resolved commit as app_commit")
-
-	e["PKR_VAR_app_ref"] = "no-such-branch"
-	stderr.Reset()
-	assert.Equal(t, 1, run(context.Background(), []string{"build"}, env(e), &bytes.Buffer{}, &stderr, noEC2))
-	assert.Contains(t, stderr.String(), `ref "no-such-branch" is not a branch, tag or commit`)
+	assert.Equal(t, 0, run(context.Background(), []string{"--help"}, env(nil), &stdout, &stderr, noEC2))
+	assert.Empty(t, stdout.String(), "stdout is only ever the AMI id")
+	assert.Contains(t, stderr.String(), "Exit codes:")
 }
 
-type fakeEC2 struct {
-	images       []ec2types.Image
-	filters      []ec2types.Filter
-	deregistered []string
-	snapshots    []string
+func TestExitCode(t *testing.T) {
+	_, inputErr := bake.StageByName("final")
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{failed{errors.New("packer build failed")}, 1},
+		{inputErr, 2},
+		{failed{inputErr}, 2}, // bad input found by the library, e.g. no packer on PATH
+		{errors.New(`unknown command "x" for "bake"`), 2},
+	} {
+		assert.Equal(t, tc.want, exitCode(tc.err), "%v", tc.err)
+	}
 }
 
-func (f *fakeEC2) DescribeImages(_ context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
-	f.filters = in.Filters
-	return &ec2.DescribeImagesOutput{Images: f.images}, nil
-}
-
-func (f *fakeEC2) DeregisterImage(_ context.Context, in *ec2.DeregisterImageInput, _ ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
-	f.deregistered = append(f.deregistered, aws.ToString(in.ImageId))
-	return &ec2.DeregisterImageOutput{}, nil
-}
-
-func (f *fakeEC2) DeleteSnapshot(_ context.Context, in *ec2.DeleteSnapshotInput, _ ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
-	f.snapshots = append(f.snapshots, aws.ToString(in.SnapshotId))
-	return &ec2.DeleteSnapshotOutput{}, nil
-}
-
-func TestDeregisterRemovesTheTaggedAmiAndSnapshots(t *testing.T) {
-	fake := &fakeEC2{images: []ec2types.Image{{
+func TestDeregisterUsesTheStageRegionAndExitsZero(t *testing.T) {
+	fake := &baketest.FakeEC2{Images: []ec2types.Image{{
 		ImageId: aws.String("ami-0123456789abcdef0"),
 		BlockDeviceMappings: []ec2types.BlockDeviceMapping{
 			{DeviceName: aws.String("/dev/sda1"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String("snap-1")}},
 			{DeviceName: aws.String("xvdca")},
 		},
 	}}}
-	var stderr bytes.Buffer
-	code := run(context.Background(), []string{"deregister"}, env(baseEnv("")), &bytes.Buffer{}, &stderr,
-		func(_ context.Context, region string) (imageAPI, error) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"deregister"}, env(baseEnv("")), &stdout, &stderr,
+		func(_ context.Context, region string) (bake.ImageAPI, error) {
 			assert.Equal(t, "eu-west-1", region)
 			return fake, nil
 		})
 	require.Equal(t, 0, code, stderr.String())
-	assert.Equal(t, []string{"ami-0123456789abcdef0"}, fake.deregistered)
-	assert.Equal(t, []string{"snap-1"}, fake.snapshots)
+	assert.Empty(t, stdout.String())
+	assert.Equal(t, []string{"ami-0123456789abcdef0"}, fake.Deregistered)
+	assert.Equal(t, []string{"snap-1"}, fake.Snapshots)
 	tags := map[string]string{}
-	for _, f := range fake.filters {
+	for _, f := range fake.Filters {
 		tags[aws.ToString(f.Name)] = f.Values[0]
 	}
-	assert.Equal(t, map[string]string{"tag:role": "prerequisites", "tag:stack": "blue", "tag:template_hash": hash}, tags,
+	assert.Equal(t, map[string]string{"tag:role": "prerequisites", "tag:stack": "blue", "tag:template_hash": baketest.Hash}, tags,
 		"only this stage's AMI of this stack and input hash")
 
-	fake = &fakeEC2{}
+	fake = &baketest.FakeEC2{}
 	stderr.Reset()
 	code = run(context.Background(), []string{"deregister"}, env(baseEnv("")), &bytes.Buffer{}, &stderr,
-		func(context.Context, string) (imageAPI, error) { return fake, nil })
+		func(context.Context, string) (bake.ImageAPI, error) { return fake, nil })
 	assert.Equal(t, 0, code, "nothing to deregister is not an error (idempotent delete)")
 	assert.Contains(t, stderr.String(), "nothing to deregister")
+
+	stderr.Reset()
+	code = run(context.Background(), []string{"deregister"}, env(baseEnv("")), &bytes.Buffer{}, &stderr,
+		func(context.Context, string) (bake.ImageAPI, error) {
+			return nil, errors.New("aws config: no credentials")
+		})
+	assert.Equal(t, 1, code, "an AWS failure is not bad input")
+	assert.Contains(t, stderr.String(), "bake: aws config: no credentials")
+}
+
+// The app stage's ref is resolved before Packer runs: a ref the repository lacks fails the
+// bake (1), a missing one is bad input (2).
+func TestAppStageRef(t *testing.T) {
+	repo, commit := baketest.GitRepo(t)
+	marker := filepath.Join(t.TempDir(), "ran")
+	appBuild := strings.ReplaceAll(baketest.GoodBuild, `"role":"prerequisites"`, `"role":"app"`)
+	e := baseEnv(baketest.FakePacker(t, "touch "+marker+"\n"+appBuild))
+	e["WEBAPI_BAKE_STAGE"] = "app"
+	e["PKR_VAR_app_repository"] = repo
+	e["PKR_VAR_app_ref"] = "v1.0.0"
+
+	inTempDir(t)
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run(context.Background(), []string{"build"}, env(e), &stdout, &stderr, noEC2), stderr.String())
+	assert.Equal(t, "ami-0cccccccccccccccc", stdout.String())
+	assert.Contains(t, stderr.String(), "is commit "+commit)
+	require.NoError(t, os.Remove(marker))
+
+	e["PKR_VAR_app_ref"] = "no-such-branch"
+	stderr.Reset()
+	assert.Equal(t, 1, run(context.Background(), []string{"build"}, env(e), &bytes.Buffer{}, &stderr, noEC2))
+	assert.Contains(t, stderr.String(), `ref "no-such-branch" is not a branch, tag or commit`)
+	assert.NoFileExists(t, marker)
+
+	e["PKR_VAR_app_ref"] = ""
+	stderr.Reset()
+	assert.Equal(t, 2, run(context.Background(), []string{"build"}, env(e), &bytes.Buffer{}, &stderr, noEC2))
+	assert.Contains(t, stderr.String(), "PKR_VAR_app_repository and PKR_VAR_app_ref are required")
+	assert.NoFileExists(t, marker)
 }

@@ -1,0 +1,32 @@
+// Package bake runs the image chain's Packer bakes and knows what goes into them: the
+// stages and their templates, the input hash that decides when a stage re-bakes, Packer's
+// manifest, the app ref's commit, and deregistering a stage's AMIs. It imports nothing of
+// Pulumi, so `go run ./scripts/bake` (which the bake's local.Command runs on every create)
+// compiles only this and the AWS SDK.
+package bake
+
+// BakeStage is one Packer template of the image chain.
+type BakeStage struct {
+	Name     string // prerequisites | app; also the AMI's role tag
+	Template string // relative to the repository root
+}
+
+// The two stages: the prerequisites image (IIS, the Hosting Bundle, tooling), and the
+// application image baked on it.
+var (
+	StagePrerequisites = BakeStage{Name: "prerequisites", Template: "images/windows-prerequisites.pkr.hcl"}
+	StageApp           = BakeStage{Name: "app", Template: "images/windows-app.pkr.hcl"}
+)
+
+// Stages lists the chain in build order.
+var Stages = []BakeStage{StagePrerequisites, StageApp}
+
+// StageByName finds a stage; an unknown name is an InputError.
+func StageByName(name string) (BakeStage, error) {
+	for _, s := range Stages {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return BakeStage{}, inputErrorf("stage %q is not allowed: want prerequisites or app", name)
+}
