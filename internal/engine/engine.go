@@ -10,7 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -186,7 +186,7 @@ func changesOf(evs []events.EngineEvent) release.Changes {
 		seen[md.URN] = true
 		ch.Touched = append(ch.Touched, md.URN)
 	}
-	sort.Strings(ch.Touched)
+	slices.Sort(ch.Touched)
 	return ch
 }
 

@@ -4,8 +4,9 @@
 package preview
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
@@ -90,19 +91,11 @@ func Steps(evs []events.EngineEvent) []Step {
 	return out
 }
 
+// union is the sorted set of a's and b's elements.
 func union(a, b []string) []string {
-	seen := map[string]bool{}
-	for _, x := range a {
-		seen[x] = true
-	}
-	for _, x := range b {
-		if !seen[x] {
-			a = append(a, x)
-			seen[x] = true
-		}
-	}
-	sort.Strings(a)
-	return a
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Stack is one stack's preview, ready to render.
@@ -181,7 +174,7 @@ func RenderMarkdown(previews []Stack) string {
 				other = append(other, s)
 			}
 		}
-		sort.SliceStable(risky, func(i, j int) bool { return rank[risky[i].Op] > rank[risky[j].Op] })
+		slices.SortStableFunc(risky, func(a, b Step) int { return cmp.Compare(rank[b.Op], rank[a.Op]) })
 		if len(risky) > 0 {
 			b.WriteString("\n**Replaces and deletes**\n\n")
 			for _, s := range risky {
