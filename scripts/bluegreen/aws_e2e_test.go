@@ -12,6 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/awsops"
+	"github.com/webapi-platform/infra/internal/engine"
+	"github.com/webapi-platform/infra/internal/release"
+	"github.com/webapi-platform/infra/internal/testutil"
 )
 
 // TestRealAWSReleaseEndToEnd deploys both colours of the real program to a real AWS
@@ -44,27 +48,25 @@ func TestRealAWSReleaseEndToEnd(t *testing.T) {
 	if ami == "" || cfg.Region == "" {
 		t.Fatal("set WEBAPI_E2E_AMI (a baked application AMI) and AWS_REGION")
 	}
-	requireEngine(t)
+	testutil.RequireTool(t, "pulumi")
 
 	work := t.TempDir()
-	project, err := os.ReadFile(filepath.Join("..", "..", "Pulumi.yaml"))
+	project, err := os.ReadFile(testutil.RepoPath("Pulumi.yaml"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(work, "Pulumi.yaml"), project, 0o644))
-	stack := func(c infra.Color, extra string) {
-		body := "config:\n  aws:region: " + cfg.Region + "\n  webapi:color: " + string(c) + "\n  webapi:amiId: " + ami +
-			"\n  webapi:deletionProtection: false\n  webapi:natGateways: single\n  webapi:minSize: 1\n  webapi:desiredCapacity: 1\n" + extra
+	small := []string{"amiId", ami, "deletionProtection", "false", "natGateways", "single", "minSize", "1", "desiredCapacity", "1"}
+	for c, stackConfig := range map[infra.Color]testutil.StackConfig{infra.Blue: testutil.Blue(small...), infra.Green: testutil.Green(small...)} {
+		body := stackConfig.YAML() + "  aws:region: " + cfg.Region + "\n"
 		require.NoError(t, os.WriteFile(filepath.Join(work, "Pulumi."+string(c)+".yaml"), []byte(body), 0o644))
 	}
-	stack(infra.Blue, "  webapi:edge: true\n")
-	stack(infra.Green, "  webapi:edgeStack: organization/webapi/blue\n")
 	t.Setenv("PULUMI_BACKEND_URL", "file://"+t.TempDir())
 
 	out := &bytes.Buffer{}
-	eng, err := newAutoEngine(work, infra.Program, out)
+	eng, err := engine.New(work, infra.Program, out)
 	require.NoError(t, err)
-	health, err := newAWSHealth(ctx, cfg.Region)
+	health, err := awsops.New(ctx, cfg.Region)
 	require.NoError(t, err)
-	r := &Release{Engine: eng, Health: health, Clock: realClock{}, Out: out}
+	r := &release.Release{Engine: eng, Health: health, Clock: release.RealClock{}, Out: out}
 	t.Cleanup(func() {
 		// Best effort: leave nothing billable behind, whatever failed above.
 		_ = r.Rollback(context.Background(), true)
@@ -73,9 +75,9 @@ func TestRealAWSReleaseEndToEnd(t *testing.T) {
 		t.Log(out.String())
 	})
 
-	require.NoError(t, r.Deploy(ctx, infra.Blue, DeployOptions{}))
-	require.NoError(t, r.Deploy(ctx, infra.Green, DeployOptions{}))
-	require.NoError(t, r.Shift(ctx, ShiftOptions{Target: infra.Green, Steps: []int{50, 100}, Pause: 2 * time.Minute, Interval: 30 * time.Second}))
+	require.NoError(t, r.Deploy(ctx, infra.Blue, release.DeployOptions{}))
+	require.NoError(t, r.Deploy(ctx, infra.Green, release.DeployOptions{}))
+	require.NoError(t, r.Shift(ctx, release.ShiftOptions{Target: infra.Green, Steps: []int{50, 100}, Pause: 2 * time.Minute, Interval: 30 * time.Second}))
 	require.NoError(t, r.Rollback(ctx, false))
 	require.NoError(t, r.Retire(ctx, infra.Green, 0))
 	require.NoError(t, r.Destroy(ctx, infra.Green))

@@ -1,243 +1,59 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"sort"
-	"strings"
+	"os"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/spf13/cobra"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/preview"
+	"github.com/webapi-platform/infra/internal/release"
 )
 
-// step is one resource's planned change, folded from the engine's events.
-type step struct {
-	Op       string // create | update | replace | delete | same | read
-	URN      string
-	Type     string
-	Replaces []string // properties that force the replacement
-	Diffs    []string // changed properties
-}
+func previewCommand(newRelease newReleaseFunc) *cobra.Command {
+	var stack, markdown string
+	cmd := &cobra.Command{
+		Use:   "preview [--stack blue|green|all] [--markdown FILE]",
+		Short: "Preview stacks and render a Markdown summary (for pull-request comments)",
+		Long: `Runs a preview of each stack and renders, per stack: the traffic weights before → after,
+counts by operation, every replace and delete first with the properties that force it, then the
+other changes with their properties. Says plainly when a stack has no changes.
 
-// Name is the resource's logical name (the URN's last segment).
-func (s step) Name() string {
-	if i := strings.LastIndex(s.URN, "::"); i >= 0 {
-		return s.URN[i+2:]
-	}
-	return s.URN
-}
-
-// rank orders operations by how much attention they need.
-var rank = map[string]int{"replace": 5, "delete": 4, "create": 3, "update": 2, "read": 1, "same": 0}
-
-func normaliseOp(op apitype.OpType) string {
-	switch op {
-	case apitype.OpReplace, apitype.OpCreateReplacement, apitype.OpDeleteReplaced,
-		apitype.OpDiscardReplaced, apitype.OpImportReplacement:
-		return "replace"
-	case apitype.OpDelete, apitype.OpReadDiscard:
-		return "delete"
-	case apitype.OpCreate, apitype.OpImport:
-		return "create"
-	case apitype.OpUpdate:
-		return "update"
-	case apitype.OpRead, apitype.OpReadReplacement:
-		return "read"
-	}
-	return "same"
-}
-
-// stepsOf folds resource events into one step per resource, most significant op kept.
-func stepsOf(evs []events.EngineEvent) []step {
-	byURN := map[string]*step{}
-	var order []string
-	for _, ev := range evs {
-		if ev.ResourcePreEvent == nil {
-			continue
-		}
-		md := ev.ResourcePreEvent.Metadata
-		if md.Type == "pulumi:pulumi:Stack" || strings.HasPrefix(md.Type, "pulumi:providers:") {
-			continue
-		}
-		op := normaliseOp(md.Op)
-		s, ok := byURN[md.URN]
-		if !ok {
-			s = &step{URN: md.URN, Type: md.Type, Op: op}
-			byURN[md.URN] = s
-			order = append(order, md.URN)
-		}
-		if rank[op] > rank[s.Op] {
-			s.Op = op
-		}
-		s.Diffs = union(s.Diffs, md.Diffs)
-		for k, d := range md.DetailedDiff {
-			if strings.HasSuffix(string(d.Kind), "-replace") {
-				s.Replaces = union(s.Replaces, []string{k})
+` + exitCodesHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			stacks, err := previewStacks(stack)
+			if err != nil {
+				return err
 			}
-		}
-		if op == "replace" {
-			s.Replaces = union(s.Replaces, md.Keys)
-		}
-	}
-	out := make([]step, 0, len(order))
-	for _, u := range order {
-		out = append(out, *byURN[u])
-	}
-	return out
-}
-
-func union(a, b []string) []string {
-	seen := map[string]bool{}
-	for _, x := range a {
-		seen[x] = true
-	}
-	for _, x := range b {
-		if !seen[x] {
-			a = append(a, x)
-			seen[x] = true
-		}
-	}
-	sort.Strings(a)
-	return a
-}
-
-// StackPreview is one stack's preview, ready to render.
-type StackPreview struct {
-	Stack  infra.Color
-	Steps  []step
-	Counts map[string]int
-	// Weights before (deployed) and after (the config this preview applies); edge only.
-	Before, After *infra.Weights
-	Err           error
-}
-
-// NewStackPreview folds a preview's events; the engine's summary counts win when present.
-func NewStackPreview(c infra.Color, evs []events.EngineEvent) StackPreview {
-	p := StackPreview{Stack: c, Steps: stepsOf(evs), Counts: map[string]int{}}
-	for _, ev := range evs {
-		if ev.SummaryEvent != nil {
-			for op, n := range ev.SummaryEvent.ResourceChanges {
-				p.Counts[normaliseOp(op)] += n
+			r, err := newRelease(cmd, false)
+			if err != nil {
+				return err
 			}
-		}
-	}
-	if len(p.Counts) == 0 {
-		for _, s := range p.Steps {
-			p.Counts[s.Op]++
-		}
-	}
-	return p
-}
-
-// Changed says whether the preview plans any change.
-func (p StackPreview) Changed() bool {
-	for op, n := range p.Counts {
-		if op != "same" && op != "read" && n > 0 {
-			return true
-		}
-	}
-	return p.Before != nil && p.After != nil && *p.Before != *p.After
-}
-
-// RenderMarkdown renders previews for a pull-request comment: per stack the traffic
-// weights before → after, counts by operation, replaces and deletes first with the
-// properties that force them, then the other changes with their properties.
-func RenderMarkdown(previews []StackPreview) string {
-	var b strings.Builder
-	b.WriteString("<!-- webapi-preview -->\n## Pulumi preview\n")
-	for _, p := range previews {
-		fmt.Fprintf(&b, "\n### Stack `%s`\n\n", p.Stack)
-		if p.Err != nil {
-			fmt.Fprintf(&b, "**Preview failed:**\n\n```\n%s\n```\n", strings.TrimSpace(p.Err.Error()))
-			continue
-		}
-		if p.Before != nil && p.After != nil {
-			if *p.Before == *p.After {
-				fmt.Fprintf(&b, "**Traffic:** unchanged (%s)\n\n", p.After)
-			} else {
-				fmt.Fprintf(&b, "**Traffic:** blue %d%% → %d%%, green %d%% → %d%%\n\n", p.Before.Blue, p.After.Blue, p.Before.Green, p.After.Green)
-			}
-		}
-		if !p.Changed() {
-			fmt.Fprintf(&b, "No changes: %d resources unchanged.\n", p.Counts["same"])
-			continue
-		}
-		b.WriteString("| operation | resources |\n| --- | --- |\n")
-		for _, op := range []string{"replace", "delete", "create", "update", "same"} {
-			if n := p.Counts[op]; n > 0 {
-				fmt.Fprintf(&b, "| %s | %d |\n", op, n)
-			}
-		}
-		var risky, other []step
-		for _, s := range p.Steps {
-			switch s.Op {
-			case "replace", "delete":
-				risky = append(risky, s)
-			case "create", "update":
-				other = append(other, s)
-			}
-		}
-		sort.SliceStable(risky, func(i, j int) bool { return rank[risky[i].Op] > rank[risky[j].Op] })
-		if len(risky) > 0 {
-			b.WriteString("\n**Replaces and deletes**\n\n")
-			for _, s := range risky {
-				fmt.Fprintf(&b, "- **%s** `%s` (`%s`)", s.Op, s.Name(), s.Type)
-				if len(s.Replaces) > 0 {
-					fmt.Fprintf(&b, " — forced by %s", codeList(s.Replaces))
+			previews, perr := r.Preview(cmd.Context(), stacks)
+			md := preview.RenderMarkdown(previews)
+			if markdown != "" {
+				if err := os.WriteFile(markdown, []byte(md), 0o644); err != nil {
+					return err
 				}
-				b.WriteString("\n")
 			}
-		}
-		if len(other) > 0 {
-			b.WriteString("\n**Other changes**\n\n")
-			for _, s := range other {
-				fmt.Fprintf(&b, "- %s `%s` (`%s`)", s.Op, s.Name(), s.Type)
-				if len(s.Diffs) > 0 {
-					fmt.Fprintf(&b, ": %s", codeList(s.Diffs))
-				}
-				b.WriteString("\n")
-			}
-		}
+			fmt.Fprint(cmd.OutOrStdout(), md)
+			return perr
+		},
 	}
-	return b.String()
+	cmd.Flags().StringVar(&stack, "stack", "all", "blue, green or all")
+	cmd.Flags().StringVar(&markdown, "markdown", "", "also write the Markdown summary to this file")
+	return cmd
 }
 
-func codeList(xs []string) string {
-	q := make([]string, len(xs))
-	for i, x := range xs {
-		q[i] = "`" + x + "`"
+// previewStacks reads --stack.
+func previewStacks(stack string) ([]infra.Color, error) {
+	switch stack {
+	case "all":
+		return infra.Colors, nil
+	case "blue", "green":
+		return []infra.Color{infra.Color(stack)}, nil
 	}
-	return strings.Join(q, ", ")
-}
-
-// Preview runs previews of the given stacks; a stack that fails is reported in its
-// section and the others still run.
-func (r *Release) Preview(ctx context.Context, stacks []infra.Color) ([]StackPreview, error) {
-	st, _ := r.edge(ctx) // no edge yet: previews without weights
-	var out []StackPreview
-	var failed []string
-	for _, c := range stacks {
-		evs, err := r.Engine.Preview(ctx, c)
-		p := NewStackPreview(c, evs)
-		p.Err = err
-		if err != nil {
-			failed = append(failed, string(c))
-		}
-		if st != nil && c == st.colour {
-			after := st.weights
-			p.After = &after
-			if before, err := infra.ParseWeights(st.outputs[infra.OutWeights]); err == nil {
-				p.Before = &before
-			} else {
-				p.Before = &after
-			}
-		}
-		out = append(out, p)
-	}
-	if len(failed) > 0 {
-		return out, fmt.Errorf("preview failed for %s", strings.Join(failed, ", "))
-	}
-	return out, nil
+	return nil, release.Usagef("--stack %q is not allowed: want blue, green or all", stack)
 }

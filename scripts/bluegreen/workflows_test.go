@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/webapi-platform/infra/internal/preview"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
 
@@ -35,7 +36,7 @@ type workflow struct {
 
 func readWorkflow(t *testing.T, name string) (workflow, string) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", ".github", "workflows", name))
+	raw, err := os.ReadFile(testutil.RepoPath(".github", "workflows", name))
 	require.NoError(t, err)
 	var w workflow
 	require.NoError(t, yaml.Unmarshal(raw, &w))
@@ -68,9 +69,9 @@ func TestWorkflowsUseOIDCAndMinimalPermissions(t *testing.T) {
 
 func TestPullRequestsGetOneStickyPreviewComment(t *testing.T) {
 	w, _ := readWorkflow(t, "pr.yml")
-	preview := w.Jobs["preview"]
+	previewJob := w.Jobs["preview"]
 	var run, script string
-	for _, s := range preview.Steps {
+	for _, s := range previewJob.Steps {
 		if strings.Contains(s.Run, "bluegreen preview") {
 			run = s.Run
 		}
@@ -81,8 +82,8 @@ func TestPullRequestsGetOneStickyPreviewComment(t *testing.T) {
 	assert.Contains(t, run, "--stack all --markdown preview.md")
 	assert.Contains(t, script, "<!-- webapi-preview -->", "finds its earlier comment by the marker RenderMarkdown writes")
 	assert.Contains(t, script, "updateComment")
-	assert.Equal(t, "write", preview.Permissions["pull-requests"])
-	assert.Contains(t, RenderMarkdown(nil), "<!-- webapi-preview -->")
+	assert.Equal(t, "write", previewJob.Permissions["pull-requests"])
+	assert.Contains(t, preview.RenderMarkdown(nil), "<!-- webapi-preview -->")
 	var testRun string
 	for _, s := range w.Jobs["test"].Steps {
 		testRun += s.Run

@@ -1,4 +1,4 @@
-package main
+package awsops
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/webapi-platform/infra/internal/release"
 )
 
 type fakeELB struct {
@@ -51,10 +53,10 @@ func TestAWSHealthTargetCounts(t *testing.T) {
 		state(elbtypes.TargetHealthStateEnumHealthy), state(elbtypes.TargetHealthStateEnumInitial),
 		state(elbtypes.TargetHealthStateEnumHealthy), state(elbtypes.TargetHealthStateEnumUnhealthy),
 	}}
-	h := &awsHealth{elb: elb}
+	h := FromClients(elb, nil)
 	c, err := h.TargetHealth(context.Background(), "arn:tg/green")
 	require.NoError(t, err)
-	assert.Equal(t, TargetCounts{Healthy: 2, Total: 4}, c, "initial and unhealthy targets do not count as healthy")
+	assert.Equal(t, release.TargetCounts{Healthy: 2, Total: 4}, c, "initial and unhealthy targets do not count as healthy")
 	assert.Equal(t, "arn:tg/green", elb.asked)
 }
 
@@ -66,19 +68,19 @@ func TestAWSHealthListenerWeights(t *testing.T) {
 			{TargetGroupArn: aws.String("arn:tg/green"), Weight: aws.Int32(10)},
 		}},
 	}}}}}
-	w, err := (&awsHealth{elb: elb}).ListenerWeights(context.Background(), "arn:listener")
+	w, err := FromClients(elb, nil).ListenerWeights(context.Background(), "arn:listener")
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int{"arn:tg/blue": 90, "arn:tg/green": 10}, w)
 
 	elb.listeners = []elbtypes.Listener{{DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumRedirect}}}}
-	_, err = (&awsHealth{elb: elb}).ListenerWeights(context.Background(), "arn:listener")
+	_, err = FromClients(elb, nil).ListenerWeights(context.Background(), "arn:listener")
 	assert.ErrorContains(t, err, "has no forward action")
 }
 
 func TestAWSHealthMetrics(t *testing.T) {
 	cw := &fakeCW{}
 	start := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	m, err := (&awsHealth{cw: cw}).Metrics(context.Background(), "app/alb/1", "targetgroup/green/2", start, start.Add(5*time.Minute))
+	m, err := FromClients(nil, cw).Metrics(context.Background(), "app/alb/1", "targetgroup/green/2", start, start.Add(5*time.Minute))
 	require.NoError(t, err)
 	assert.Equal(t, 1000.0, m.Requests)
 	assert.Equal(t, 5.0, m.Errors5xx)
@@ -93,5 +95,5 @@ func TestAWSHealthMetrics(t *testing.T) {
 		assert.Equal(t, map[string]string{"LoadBalancer": "app/alb/1", "TargetGroup": "targetgroup/green/2"}, dims)
 		assert.Equal(t, "AWS/ApplicationELB", aws.ToString(q.MetricStat.Metric.Namespace))
 	}
-	assert.Equal(t, Metrics{}.ErrorPercent(), 0.0, "no requests: no error rate")
+	assert.Equal(t, release.Metrics{}.ErrorPercent(), 0.0, "no requests: no error rate")
 }

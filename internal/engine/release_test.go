@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/preview"
+	"github.com/webapi-platform/infra/internal/release"
 )
 
 // stateHealth plays AWS for the engine tests: the listener's weights are read from the
@@ -22,10 +24,10 @@ type stateHealth struct {
 	w       *engineWorkspace
 	failAt  int // the metrics call that reports a 5xx storm (0: never)
 	calls   int
-	targets TargetCounts
+	targets release.TargetCounts
 }
 
-func (h *stateHealth) TargetHealth(context.Context, string) (TargetCounts, error) {
+func (h *stateHealth) TargetHealth(context.Context, string) (release.TargetCounts, error) {
 	return h.targets, nil
 }
 
@@ -60,19 +62,19 @@ func (h *stateHealth) ListenerWeights(ctx context.Context, _ string) (map[string
 	return nil, errors.New("no listener in the edge stack's state")
 }
 
-func (h *stateHealth) Metrics(context.Context, string, string, time.Time, time.Time) (Metrics, error) {
+func (h *stateHealth) Metrics(context.Context, string, string, time.Time, time.Time) (release.Metrics, error) {
 	h.calls++
 	if h.failAt > 0 && h.calls >= h.failAt {
-		return Metrics{Requests: 100, Errors5xx: 30}, nil
+		return release.Metrics{Requests: 100, Errors5xx: 30}, nil
 	}
-	return Metrics{Requests: 100, P99: 100 * time.Millisecond, HasLatency: true}, nil
+	return release.Metrics{Requests: 100, P99: 100 * time.Millisecond, HasLatency: true}, nil
 }
 
-func engineRelease(t *testing.T) (*engineWorkspace, *Release, *stateHealth, *bytes.Buffer) {
-	w := newEngineWorkspace(t, engineBlue, engineGreen)
-	h := &stateHealth{w: w, targets: TargetCounts{Healthy: 2, Total: 2}}
+func engineRelease(t *testing.T) (*engineWorkspace, *release.Release, *stateHealth, *bytes.Buffer) {
+	w := newEngineWorkspace(t, engineBlue.YAML(), engineGreen.YAML())
+	h := &stateHealth{w: w, targets: release.TargetCounts{Healthy: 2, Total: 2}}
 	out := &bytes.Buffer{}
-	return w, &Release{Engine: w.engine, Health: h, Clock: realClock{}, Out: out}, h, out
+	return w, &release.Release{Engine: w.engine, Health: h, Clock: release.RealClock{}, Out: out}, h, out
 }
 
 func greenWeightInState(t *testing.T, w *engineWorkspace) int {
@@ -89,8 +91,8 @@ func TestEngineReleaseLifecycle(t *testing.T) {
 	ctx := context.Background()
 
 	// First deploy: blue (edge) then green, which reads blue through a real StackReference.
-	require.NoError(t, r.Deploy(ctx, infra.Blue, DeployOptions{}), w.log.String())
-	require.NoError(t, r.Deploy(ctx, infra.Green, DeployOptions{AppRef: "v2.0.0"}), w.log.String())
+	require.NoError(t, r.Deploy(ctx, infra.Blue, release.DeployOptions{}), w.log.String())
+	require.NoError(t, r.Deploy(ctx, infra.Green, release.DeployOptions{AppRef: "v2.0.0"}), w.log.String())
 	green, err := w.engine.Outputs(ctx, infra.Green)
 	require.NoError(t, err)
 	assert.Equal(t, infra.RoleColor, green[infra.OutRole])
@@ -101,7 +103,7 @@ func TestEngineReleaseLifecycle(t *testing.T) {
 	require.NoError(t, w.engine.SetConfig(ctx, infra.Blue, map[string]string{"greenWeight": "30"}))
 	previews, err := r.Preview(ctx, infra.Colors)
 	require.NoError(t, err)
-	md := RenderMarkdown(previews)
+	md := preview.RenderMarkdown(previews)
 	t.Logf("preview of greenWeight 0 → 30:\n%s", md)
 	assert.Contains(t, md, "**Traffic:** blue 100% → 70%, green 0% → 30%")
 	assert.Contains(t, md, "- update `listener` (`webapitest:index:Record`): `targetGroups`")
@@ -111,7 +113,7 @@ func TestEngineReleaseLifecycle(t *testing.T) {
 
 	// Shift to green: every step is a listener-only update, verified in state.
 	r.Touched = nil
-	require.NoError(t, r.Shift(ctx, ShiftOptions{Target: infra.Green, Steps: []int{10, 50, 100}, Limits: &Limits{Max5xxPercent: 1, MaxP99: time.Second}}), out.String()+w.log.String())
+	require.NoError(t, r.Shift(ctx, release.ShiftOptions{Target: infra.Green, Steps: []int{10, 50, 100}, Limits: &release.Limits{Max5xxPercent: 1, MaxP99: time.Second}}), out.String()+w.log.String())
 	require.Len(t, r.Touched, 3)
 	for i, ch := range r.Touched {
 		t.Logf("shift step %d: engine summary %v, touched %v", i+1, ch.Counts, ch.Touched)
@@ -136,9 +138,9 @@ func TestEngineReleaseLifecycle(t *testing.T) {
 	// Tool refusals leave state untouched.
 	before, _ := w.engine.Outputs(ctx, infra.Green)
 	err = r.Destroy(ctx, infra.Green)
-	assert.Equal(t, exitRefused, exitCode(err))
+	assert.Equal(t, release.ExitRefused, release.ExitCode(err))
 	err = r.Retire(ctx, infra.Green, 0)
-	assert.Equal(t, exitRefused, exitCode(err))
+	assert.Equal(t, release.ExitRefused, release.ExitCode(err))
 	after, _ := w.engine.Outputs(ctx, infra.Green)
 	assert.Equal(t, before, after)
 
@@ -154,8 +156,8 @@ func TestEngineReleaseLifecycle(t *testing.T) {
 
 	// A shift whose health fails at its second step is rolled back in real state.
 	h.failAt, h.calls = 2, 0
-	err = r.Shift(ctx, ShiftOptions{Target: infra.Green, Steps: []int{25, 75, 100}, Limits: &Limits{Max5xxPercent: 1, MaxP99: time.Second}})
-	assert.Equal(t, exitRolledBack, exitCode(err), "%v", err)
+	err = r.Shift(ctx, release.ShiftOptions{Target: infra.Green, Steps: []int{25, 75, 100}, Limits: &release.Limits{Max5xxPercent: 1, MaxP99: time.Second}})
+	assert.Equal(t, release.ExitRolledBack, release.ExitCode(err), "%v", err)
 	assert.Equal(t, 0, greenWeightInState(t, w), "weights restored where the shift began")
 	assert.Contains(t, w.stackFile(t, infra.Blue), `webapi:greenWeight: "0"`)
 
@@ -173,11 +175,11 @@ func TestEngineReleaseLifecycle(t *testing.T) {
 func TestEngineRefusesShiftWithoutHealthyTargets(t *testing.T) {
 	w, r, h, _ := engineRelease(t)
 	ctx := context.Background()
-	require.NoError(t, r.Deploy(ctx, infra.Blue, DeployOptions{}), w.log.String())
+	require.NoError(t, r.Deploy(ctx, infra.Blue, release.DeployOptions{}), w.log.String())
 	fileBefore := w.stackFile(t, infra.Blue)
-	h.targets = TargetCounts{Healthy: 0, Total: 2}
-	err := r.Shift(ctx, ShiftOptions{Target: infra.Green, Steps: []int{10, 100}})
-	assert.Equal(t, exitRefused, exitCode(err))
+	h.targets = release.TargetCounts{Healthy: 0, Total: 2}
+	err := r.Shift(ctx, release.ShiftOptions{Target: infra.Green, Steps: []int{10, 100}})
+	assert.Equal(t, release.ExitRefused, release.ExitCode(err))
 	assert.Equal(t, fileBefore, w.stackFile(t, infra.Blue), "config untouched")
 	assert.Equal(t, 0, greenWeightInState(t, w), "state untouched")
 }

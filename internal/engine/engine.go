@@ -1,4 +1,8 @@
-package main
+// Package engine drives a Pulumi program inline through the Automation API, one stack
+// per colour, with the work dir's Pulumi.yaml and Pulumi.<stack>.yaml. It implements
+// release.Engine; the program is a parameter, so the tool runs infra.Program and tests
+// can run what they need.
+package engine
 
 import (
 	"context"
@@ -6,7 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -17,46 +21,13 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/release"
 )
 
-// Engine is what the release logic needs from Pulumi: one stack per colour.
-type Engine interface {
-	// Config returns the stack's config, defaults included: webapi keys without their
-	// namespace, other keys (aws:region) with theirs.
-	Config(ctx context.Context, c infra.Color) (map[string]string, error)
-	// SetConfig writes webapi keys into the stack's config (Pulumi.<stack>.yaml).
-	SetConfig(ctx context.Context, c infra.Color, kv map[string]string) error
-	// Outputs returns the stack's outputs; empty when it was never deployed.
-	Outputs(ctx context.Context, c infra.Color) (map[string]any, error)
-	// Up updates the stack, only the targets when given.
-	Up(ctx context.Context, c infra.Color, targets []string) (Changes, error)
-	// Preview returns the engine events of a preview.
-	Preview(ctx context.Context, c infra.Color) ([]events.EngineEvent, error)
-	// Destroy deletes every resource of the stack.
-	Destroy(ctx context.Context, c infra.Color) error
-}
-
-// Changes counts an update's resource operations and names what was touched.
-type Changes struct {
-	Counts  map[string]int // op → resources, as the engine's summary reports
-	Touched []string       // URNs of resources created, updated, replaced or deleted
-}
-
-// Modified is how many resources the update changed (everything but "same").
-func (c Changes) Modified() int {
-	n := 0
-	for op, k := range c.Counts {
-		if op != "same" {
-			n += k
-		}
-	}
-	return n
-}
-
-// autoEngine drives the real program inline through the Automation API, with the repo's
+// Auto drives the program inline through the Automation API, with the work dir's
 // Pulumi.yaml and Pulumi.<stack>.yaml (auto.WorkDir), so it uses exactly the config that
 // `pulumi up` would.
-type autoEngine struct {
+type Auto struct {
 	workDir  string
 	project  string
 	program  pulumi.RunFunc
@@ -67,12 +38,15 @@ type autoEngine struct {
 	stacks map[infra.Color]auto.Stack
 }
 
-// newAutoEngine sets the backend: PULUMI_BACKEND_URL when set, else a file backend in
-// <workDir>/.pulumi.
-func newAutoEngine(workDir string, program pulumi.RunFunc, progress io.Writer) (*autoEngine, error) {
+var _ release.Engine = (*Auto)(nil)
+
+// New sets the backend: PULUMI_BACKEND_URL when set, else a file backend in
+// <workDir>/.pulumi. progress receives the engine's progress during ups and destroys;
+// nil is quiet.
+func New(workDir string, program pulumi.RunFunc, progress io.Writer) (*Auto, error) {
 	abs, err := filepath.Abs(workDir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("work dir %s: %w", workDir, err)
 	}
 	env := map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}
 	backend := os.Getenv("PULUMI_BACKEND_URL")
@@ -85,17 +59,17 @@ func newAutoEngine(workDir string, program pulumi.RunFunc, progress io.Writer) (
 	// The file backend's passphrase secrets provider cannot work without one; fail here,
 	// before anything is created or touched, rather than halfway through an update.
 	if strings.HasPrefix(backend, "file://") && os.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && os.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
-		return nil, usageErrorf("PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set: it encrypts the stacks' secrets in the file backend %s", backend)
+		return nil, release.Usagef("PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set: it encrypts the stacks' secrets in the file backend %s", backend)
 	}
 	if state != "" {
 		if err := os.MkdirAll(state, 0o755); err != nil {
 			return nil, fmt.Errorf("state directory: %w", err)
 		}
 	}
-	return &autoEngine{workDir: abs, project: "webapi", program: program, env: env, progress: progress, stacks: map[infra.Color]auto.Stack{}}, nil
+	return &Auto{workDir: abs, project: "webapi", program: program, env: env, progress: progress, stacks: map[infra.Color]auto.Stack{}}, nil
 }
 
-func (e *autoEngine) stack(ctx context.Context, c infra.Color) (auto.Stack, error) {
+func (e *Auto) stack(ctx context.Context, c infra.Color) (auto.Stack, error) {
 	if s, ok := e.stacks[c]; ok {
 		return s, nil
 	}
@@ -107,7 +81,7 @@ func (e *autoEngine) stack(ctx context.Context, c infra.Color) (auto.Stack, erro
 	return s, nil
 }
 
-func (e *autoEngine) Config(ctx context.Context, c infra.Color) (map[string]string, error) {
+func (e *Auto) Config(ctx context.Context, c infra.Color) (map[string]string, error) {
 	s, err := e.stack(ctx, c)
 	if err != nil {
 		return nil, err
@@ -127,7 +101,7 @@ func (e *autoEngine) Config(ctx context.Context, c infra.Color) (map[string]stri
 	return out, nil
 }
 
-func (e *autoEngine) SetConfig(ctx context.Context, c infra.Color, kv map[string]string) error {
+func (e *Auto) SetConfig(ctx context.Context, c infra.Color, kv map[string]string) error {
 	s, err := e.stack(ctx, c)
 	if err != nil {
 		return err
@@ -142,7 +116,7 @@ func (e *autoEngine) SetConfig(ctx context.Context, c infra.Color, kv map[string
 	return nil
 }
 
-func (e *autoEngine) Outputs(ctx context.Context, c infra.Color) (map[string]any, error) {
+func (e *Auto) Outputs(ctx context.Context, c infra.Color) (map[string]any, error) {
 	s, err := e.stack(ctx, c)
 	if err != nil {
 		return nil, err
@@ -171,10 +145,10 @@ func collect(ch <-chan events.EngineEvent) (*[]events.EngineEvent, <-chan struct
 	return &evs, done
 }
 
-func (e *autoEngine) Up(ctx context.Context, c infra.Color, targets []string) (Changes, error) {
+func (e *Auto) Up(ctx context.Context, c infra.Color, targets []string) (release.Changes, error) {
 	s, err := e.stack(ctx, c)
 	if err != nil {
-		return Changes{}, err
+		return release.Changes{}, err
 	}
 	ch := make(chan events.EngineEvent)
 	evs, done := collect(ch)
@@ -198,8 +172,8 @@ func (e *autoEngine) Up(ctx context.Context, c infra.Color, targets []string) (C
 }
 
 // changesOf lists the URNs an update touched, from its resource events.
-func changesOf(evs []events.EngineEvent) Changes {
-	ch := Changes{Counts: map[string]int{}}
+func changesOf(evs []events.EngineEvent) release.Changes {
+	ch := release.Changes{Counts: map[string]int{}}
 	seen := map[string]bool{}
 	for _, ev := range evs {
 		if ev.ResOutputsEvent == nil {
@@ -212,11 +186,11 @@ func changesOf(evs []events.EngineEvent) Changes {
 		seen[md.URN] = true
 		ch.Touched = append(ch.Touched, md.URN)
 	}
-	sort.Strings(ch.Touched)
+	slices.Sort(ch.Touched)
 	return ch
 }
 
-func (e *autoEngine) Preview(ctx context.Context, c infra.Color) ([]events.EngineEvent, error) {
+func (e *Auto) Preview(ctx context.Context, c infra.Color) ([]events.EngineEvent, error) {
 	s, err := e.stack(ctx, c)
 	if err != nil {
 		return nil, err
@@ -231,7 +205,7 @@ func (e *autoEngine) Preview(ctx context.Context, c infra.Color) ([]events.Engin
 	return *evs, nil
 }
 
-func (e *autoEngine) Destroy(ctx context.Context, c infra.Color) error {
+func (e *Auto) Destroy(ctx context.Context, c infra.Color) error {
 	s, err := e.stack(ctx, c)
 	if err != nil {
 		return err

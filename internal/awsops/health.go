@@ -1,4 +1,8 @@
-package main
+// Package awsops answers the release logic's questions to AWS (release.Health) with
+// aws-sdk-go-v2: target health and listener weights from ELBv2, request, 5xx and latency
+// metrics from CloudWatch. The SDK clients sit behind interfaces shaped like the SDK's
+// own methods, so tests and an AWS test double can stand in for them.
+package awsops
 
 import (
 	"context"
@@ -11,57 +15,37 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/webapi-platform/infra/internal/release"
 )
 
-// Health is what the tool asks AWS: is a colour healthy, and does the listener really
-// have the weights the stack says.
-type Health interface {
-	// TargetHealth counts the targets registered in a target group and the healthy ones.
-	TargetHealth(ctx context.Context, targetGroupArn string) (TargetCounts, error)
-	// ListenerWeights returns target group ARN → weight of the listener's forward action.
-	ListenerWeights(ctx context.Context, listenerArn string) (map[string]int, error)
-	// Metrics are one target group's requests, 5xx and p99 latency over [start, end).
-	Metrics(ctx context.Context, albArnSuffix, targetGroupArnSuffix string, start, end time.Time) (Metrics, error)
-}
-
-// TargetCounts is a target group's registered and healthy targets.
-type TargetCounts struct{ Healthy, Total int }
-
-// Metrics over a window; a window without requests has no error rate.
-type Metrics struct {
-	Requests   float64
-	Errors5xx  float64
-	P99        time.Duration
-	HasLatency bool
-}
-
-// ErrorPercent is 5xx as a percentage of requests (0 without requests).
-func (m Metrics) ErrorPercent() float64 {
-	if m.Requests == 0 {
-		return 0
-	}
-	return 100 * m.Errors5xx / m.Requests
-}
-
-// elbAPI and cloudWatchAPI are the calls awsHealth makes (fakes in tests).
-type elbAPI interface {
+// ELBv2API is the subset of *elasticloadbalancingv2.Client that Health calls.
+type ELBv2API interface {
 	DescribeTargetHealth(context.Context, *elbv2.DescribeTargetHealthInput, ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error)
 	DescribeListeners(context.Context, *elbv2.DescribeListenersInput, ...func(*elbv2.Options)) (*elbv2.DescribeListenersOutput, error)
 }
 
-type cloudWatchAPI interface {
+// CloudWatchAPI is the subset of *cloudwatch.Client that Health calls.
+type CloudWatchAPI interface {
 	GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
 }
 
-// awsHealth answers Health from the ELBv2 and CloudWatch APIs.
-type awsHealth struct {
-	elb elbAPI
-	cw  cloudWatchAPI
+// Health answers release.Health from the ELBv2 and CloudWatch APIs.
+type Health struct {
+	elb ELBv2API
+	cw  CloudWatchAPI
 }
 
-// newAWSHealth uses the SDK's normal credential chain (environment, profile, SSO, or
+var _ release.Health = (*Health)(nil)
+
+// FromClients builds a Health on the given clients (SDK clients, fakes or a test double).
+func FromClients(elb ELBv2API, cw CloudWatchAPI) *Health {
+	return &Health{elb: elb, cw: cw}
+}
+
+// New uses the SDK's normal credential chain (environment, profile, SSO, or
 // the OIDC role in CI) and the region of the edge stack.
-func newAWSHealth(ctx context.Context, region string) (*awsHealth, error) {
+func New(ctx context.Context, region string) (*Health, error) {
 	opts := []func(*config.LoadOptions) error{}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
@@ -70,15 +54,15 @@ func newAWSHealth(ctx context.Context, region string) (*awsHealth, error) {
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	return &awsHealth{elb: elbv2.NewFromConfig(cfg), cw: cloudwatch.NewFromConfig(cfg)}, nil
+	return FromClients(elbv2.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg)), nil
 }
 
-func (h *awsHealth) TargetHealth(ctx context.Context, tg string) (TargetCounts, error) {
+func (h *Health) TargetHealth(ctx context.Context, tg string) (release.TargetCounts, error) {
 	out, err := h.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
 	if err != nil {
-		return TargetCounts{}, fmt.Errorf("describe target health of %s: %w", tg, err)
+		return release.TargetCounts{}, fmt.Errorf("describe target health of %s: %w", tg, err)
 	}
-	var c TargetCounts
+	var c release.TargetCounts
 	for _, d := range out.TargetHealthDescriptions {
 		c.Total++
 		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
@@ -88,7 +72,7 @@ func (h *awsHealth) TargetHealth(ctx context.Context, tg string) (TargetCounts, 
 	return c, nil
 }
 
-func (h *awsHealth) ListenerWeights(ctx context.Context, listener string) (map[string]int, error) {
+func (h *Health) ListenerWeights(ctx context.Context, listener string) (map[string]int, error) {
 	out, err := h.elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: []string{listener}})
 	if err != nil {
 		return nil, fmt.Errorf("describe listener %s: %w", listener, err)
@@ -115,7 +99,7 @@ func (h *awsHealth) ListenerWeights(ctx context.Context, listener string) (map[s
 	return weights, nil
 }
 
-func (h *awsHealth) Metrics(ctx context.Context, alb, tg string, start, end time.Time) (Metrics, error) {
+func (h *Health) Metrics(ctx context.Context, alb, tg string, start, end time.Time) (release.Metrics, error) {
 	dims := []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(alb)}, {Name: aws.String("TargetGroup"), Value: aws.String(tg)}}
 	q := func(id, metric, stat string) cwtypes.MetricDataQuery {
 		return cwtypes.MetricDataQuery{Id: aws.String(id), MetricStat: &cwtypes.MetricStat{
@@ -132,14 +116,14 @@ func (h *awsHealth) Metrics(ctx context.Context, alb, tg string, start, end time
 		},
 	})
 	if err != nil {
-		return Metrics{}, fmt.Errorf("get metric data for %s: %w", tg, err)
+		return release.Metrics{}, fmt.Errorf("get metric data for %s: %w", tg, err)
 	}
 	return metricsFrom(out.MetricDataResults), nil
 }
 
 // metricsFrom sums the counts and takes the worst p99 of the window.
-func metricsFrom(results []cwtypes.MetricDataResult) Metrics {
-	var m Metrics
+func metricsFrom(results []cwtypes.MetricDataResult) release.Metrics {
+	var m release.Metrics
 	for _, r := range results {
 		for _, v := range r.Values {
 			switch aws.ToString(r.Id) {

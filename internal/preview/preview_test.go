@@ -1,4 +1,4 @@
-package main
+package preview
 
 import (
 	"strings"
@@ -28,22 +28,22 @@ const urnBase = "urn:pulumi:blue::webapi::"
 func recordedRelease() []events.EngineEvent {
 	return []events.EngineEvent{
 		pre(apitype.OpSame, urnBase+"pulumi:pulumi:Stack::webapi-blue", "pulumi:pulumi:Stack", nil, nil, nil),
-		pre(apitype.OpUpdate, urnBase+"webapi:infra:Edge$aws:lb/listener:Listener::edge-http", "aws:lb/listener:Listener", nil, []string{"defaultActions"},
+		pre(apitype.OpUpdate, urnBase+infra.TypeEdge+"$aws:lb/listener:Listener::edge-http", "aws:lb/listener:Listener", nil, []string{"defaultActions"},
 			map[string]apitype.PropertyDiff{"defaultActions[0].forward.targetGroups[1].weight": {Kind: apitype.DiffUpdate, InputDiff: true}}),
-		pre(apitype.OpCreateReplacement, urnBase+"webapi:infra:Fleet$aws:ec2/launchTemplate:LaunchTemplate::fleet-blue-lt", "aws:ec2/launchTemplate:LaunchTemplate",
+		pre(apitype.OpCreateReplacement, urnBase+infra.TypeFleet+"$aws:ec2/launchTemplate:LaunchTemplate::fleet-blue-lt", "aws:ec2/launchTemplate:LaunchTemplate",
 			[]string{"imageId"}, []string{"imageId", "userData"}, map[string]apitype.PropertyDiff{"imageId": {Kind: apitype.DiffUpdateReplace}, "userData": {Kind: apitype.DiffUpdate}}),
-		pre(apitype.OpReplace, urnBase+"webapi:infra:Fleet$aws:ec2/launchTemplate:LaunchTemplate::fleet-blue-lt", "aws:ec2/launchTemplate:LaunchTemplate", []string{"imageId"}, nil, nil),
-		pre(apitype.OpDeleteReplaced, urnBase+"webapi:infra:Fleet$aws:ec2/launchTemplate:LaunchTemplate::fleet-blue-lt", "aws:ec2/launchTemplate:LaunchTemplate", nil, nil, nil),
-		pre(apitype.OpDelete, urnBase+"webapi:infra:Edge$aws:lb/listenerRule:ListenerRule::edge-old", "aws:lb/listenerRule:ListenerRule", nil, nil, nil),
-		pre(apitype.OpCreate, urnBase+"webapi:infra:Monitoring$aws:cloudwatch/metricAlarm:MetricAlarm::alarm-blue-5xx", "aws:cloudwatch/metricAlarm:MetricAlarm", nil, nil, nil),
-		pre(apitype.OpSame, urnBase+"webapi:infra:Network$aws:ec2/vpc:Vpc::network-vpc", "aws:ec2/vpc:Vpc", nil, nil, nil),
+		pre(apitype.OpReplace, urnBase+infra.TypeFleet+"$aws:ec2/launchTemplate:LaunchTemplate::fleet-blue-lt", "aws:ec2/launchTemplate:LaunchTemplate", []string{"imageId"}, nil, nil),
+		pre(apitype.OpDeleteReplaced, urnBase+infra.TypeFleet+"$aws:ec2/launchTemplate:LaunchTemplate::fleet-blue-lt", "aws:ec2/launchTemplate:LaunchTemplate", nil, nil, nil),
+		pre(apitype.OpDelete, urnBase+infra.TypeEdge+"$aws:lb/listenerRule:ListenerRule::edge-old", "aws:lb/listenerRule:ListenerRule", nil, nil, nil),
+		pre(apitype.OpCreate, urnBase+infra.TypeMonitoring+"$aws:cloudwatch/metricAlarm:MetricAlarm::alarm-blue-5xx", "aws:cloudwatch/metricAlarm:MetricAlarm", nil, nil, nil),
+		pre(apitype.OpSame, urnBase+infra.TypeNetwork+"$aws:ec2/vpc:Vpc::network-vpc", "aws:ec2/vpc:Vpc", nil, nil, nil),
 		summary(map[apitype.OpType]int{apitype.OpUpdate: 1, apitype.OpReplace: 1, apitype.OpDelete: 1, apitype.OpCreate: 1, apitype.OpSame: 40}),
 	}
 }
 
 func TestPreviewFoldsEventsIntoSteps(t *testing.T) {
-	steps := stepsOf(recordedRelease())
-	byName := map[string]step{}
+	steps := Steps(recordedRelease())
+	byName := map[string]Step{}
 	for _, s := range steps {
 		byName[s.Name()] = s
 	}
@@ -58,9 +58,9 @@ func TestPreviewFoldsEventsIntoSteps(t *testing.T) {
 
 func TestRenderMarkdown(t *testing.T) {
 	before, after := infra.Weights{Blue: 100}, infra.Weights{Blue: 90, Green: 10}
-	p := NewStackPreview(infra.Blue, recordedRelease())
+	p := NewStack(infra.Blue, recordedRelease())
 	p.Before, p.After = &before, &after
-	md := RenderMarkdown([]StackPreview{p})
+	md := RenderMarkdown([]Stack{p})
 	assert.Contains(t, md, "<!-- webapi-preview -->", "a marker the PR workflow uses to edit its one comment")
 	assert.Contains(t, md, "### Stack `blue`")
 	assert.Contains(t, md, "**Traffic:** blue 100% → 90%, green 0% → 10%")
@@ -76,13 +76,13 @@ func TestRenderMarkdown(t *testing.T) {
 
 func TestRenderMarkdownNoChanges(t *testing.T) {
 	w := infra.Weights{Blue: 100}
-	quiet := NewStackPreview(infra.Blue, []events.EngineEvent{
-		pre(apitype.OpSame, urnBase+"webapi:infra:Network$aws:ec2/vpc:Vpc::network-vpc", "aws:ec2/vpc:Vpc", nil, nil, nil),
+	quiet := NewStack(infra.Blue, []events.EngineEvent{
+		pre(apitype.OpSame, urnBase+infra.TypeNetwork+"$aws:ec2/vpc:Vpc::network-vpc", "aws:ec2/vpc:Vpc", nil, nil, nil),
 		summary(map[apitype.OpType]int{apitype.OpSame: 41}),
 	})
 	quiet.Before, quiet.After = &w, &w
-	green := NewStackPreview(infra.Green, []events.EngineEvent{summary(map[apitype.OpType]int{apitype.OpSame: 9})})
-	md := RenderMarkdown([]StackPreview{quiet, green})
+	green := NewStack(infra.Green, []events.EngineEvent{summary(map[apitype.OpType]int{apitype.OpSame: 9})})
+	md := RenderMarkdown([]Stack{quiet, green})
 	assert.Contains(t, md, "**Traffic:** unchanged (blue 100% / green 0%)")
 	assert.Contains(t, md, "No changes: 41 resources unchanged.")
 	assert.Contains(t, md, "### Stack `green`\n\nNo changes: 9 resources unchanged.")
@@ -91,12 +91,12 @@ func TestRenderMarkdownNoChanges(t *testing.T) {
 
 func TestRenderMarkdownWeightOnlyChangeIsAChange(t *testing.T) {
 	before, after := infra.Weights{Blue: 100}, infra.Weights{Blue: 50, Green: 50}
-	p := NewStackPreview(infra.Blue, []events.EngineEvent{
-		pre(apitype.OpUpdate, urnBase+"webapi:infra:Edge$aws:lb/listener:Listener::edge-http", "aws:lb/listener:Listener", nil, []string{"defaultActions"}, nil),
+	p := NewStack(infra.Blue, []events.EngineEvent{
+		pre(apitype.OpUpdate, urnBase+infra.TypeEdge+"$aws:lb/listener:Listener::edge-http", "aws:lb/listener:Listener", nil, []string{"defaultActions"}, nil),
 		summary(map[apitype.OpType]int{apitype.OpUpdate: 1, apitype.OpSame: 40}),
 	})
 	p.Before, p.After = &before, &after
-	md := RenderMarkdown([]StackPreview{p})
+	md := RenderMarkdown([]Stack{p})
 	assert.Contains(t, md, "blue 100% → 50%, green 0% → 50%")
 	assert.Contains(t, md, "| update | 1 |")
 	assert.NotContains(t, md, "Replaces and deletes")

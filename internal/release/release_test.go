@@ -1,12 +1,10 @@
-package main
+package release
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -17,13 +15,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/testutil"
 )
 
 const (
 	tgBlue   = "arn:tg/blue"
 	tgGreen  = "arn:tg/green"
 	listener = "arn:listener"
-	lURN     = "urn:pulumi:blue::webapi::webapi:infra:Edge$aws:lb/listener:Listener::edge-http"
+	lURN     = "urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-http"
 )
 
 // fakeEngine keeps stack config and outputs in memory. A targeted up of the edge stack
@@ -42,11 +41,13 @@ func newFakeEngine(greenWeight int, stable infra.Color) *fakeEngine {
 	w := infra.WeightsFor(greenWeight)
 	return &fakeEngine{
 		config: map[infra.Color]map[string]string{
-			infra.Blue:  {"color": "blue", "amiId": "ami-0123456789abcdef0", "maxSize": "4", "edge": "true", "greenWeight": strconv.Itoa(greenWeight), "stableColor": string(stable), "alarm5xxPercent": "1", "alarmLatencyMs": "1000", "minSize": "2", "desiredCapacity": "2"},
-			infra.Green: {"color": "green", "amiId": "ami-0fedcba9876543210", "maxSize": "4", "edge": "false", "edgeStack": "organization/webapi/blue", "alarm5xxPercent": "2", "alarmLatencyMs": "800", "minSize": "2", "desiredCapacity": "2"},
+			infra.Blue: testutil.Blue("maxSize", "4", "greenWeight", strconv.Itoa(greenWeight), "stableColor", string(stable),
+				"alarm5xxPercent", "1", "alarmLatencyMs", "1000", "minSize", "2", "desiredCapacity", "2"),
+			infra.Green: testutil.Green("maxSize", "4", "edge", "false", "alarm5xxPercent", "2", "alarmLatencyMs", "800", "minSize", "2", "desiredCapacity", "2"),
 		},
 		outputs: map[infra.Color]map[string]any{
 			infra.Blue: {
+				infra.OutVpcID: "vpc-1", infra.OutPrivateSubnetIDs: []any{"subnet-a", "subnet-b"}, infra.OutInstanceSecurityGroupID: "sg-1",
 				infra.OutListenerURN: lURN, infra.OutListenerArn: listener, infra.OutAlbArnSuffix: "app/x/1",
 				infra.OutTargetGroupArns:        map[string]any{"blue": tgBlue, "green": tgGreen},
 				infra.OutTargetGroupArnSuffixes: map[string]any{"blue": "tg/blue", "green": "tg/green"},
@@ -226,7 +227,7 @@ func TestShiftFailureAtEachStepRestoresTheWeights(t *testing.T) {
 				inject(f, step)
 				err := f.r.Shift(context.Background(), shiftToGreen(10, 50, 100))
 				require.Error(t, err)
-				assert.Equal(t, exitRolledBack, exitCode(err), err.Error())
+				assert.Equal(t, ExitRolledBack, ExitCode(err), err.Error())
 				assert.Equal(t, 0, f.eng.greenWeight(), "config back where the shift began")
 				assert.Equal(t, infra.Weights{Blue: 100}, f.eng.deployed, "listener back where the shift began")
 				assert.Contains(t, f.out.String(), "restored and verified blue 100% / green 0%")
@@ -241,7 +242,7 @@ func TestShiftRefusals(t *testing.T) {
 		f := newFixture(0, infra.Blue)
 		f.health.targets[tgGreen] = TargetCounts{Healthy: 0, Total: 2}
 		err := f.r.Shift(context.Background(), shiftToGreen(10, 100))
-		assert.Equal(t, exitRefused, exitCode(err))
+		assert.Equal(t, ExitRefused, ExitCode(err))
 		assert.ErrorContains(t, err, "green has no healthy targets (2 registered)")
 		assert.Empty(t, f.eng.ups, "nothing was updated")
 		assert.Equal(t, 0, f.eng.greenWeight())
@@ -250,13 +251,13 @@ func TestShiftRefusals(t *testing.T) {
 		f := newFixture(0, infra.Blue)
 		f.eng.outputs[infra.Blue] = map[string]any{}
 		err := f.r.Shift(context.Background(), shiftToGreen(100))
-		assert.Equal(t, exitRefused, exitCode(err))
+		assert.Equal(t, ExitRefused, ExitCode(err))
 		assert.ErrorContains(t, err, "has not been deployed")
 	})
 	t.Run("towards the stable colour mid-shift", func(t *testing.T) {
 		f := newFixture(50, infra.Blue)
 		err := f.r.Shift(context.Background(), ShiftOptions{Target: infra.Blue, Steps: []int{100}})
-		assert.Equal(t, exitRefused, exitCode(err))
+		assert.Equal(t, ExitRefused, ExitCode(err))
 		assert.ErrorContains(t, err, "use `bluegreen rollback`")
 		assert.Empty(t, f.eng.ups)
 	})
@@ -290,14 +291,14 @@ func TestManualShiftWaitsForPromote(t *testing.T) {
 
 	f = newFixture(0, infra.Blue)
 	err := f.r.Promote(context.Background(), opts, false)
-	assert.Equal(t, exitRefused, exitCode(err), "nothing to promote")
+	assert.Equal(t, ExitRefused, ExitCode(err), "nothing to promote")
 	assert.ErrorContains(t, err, "no shift is in progress")
 
 	t.Run("a failing promote rolls back to the stable colour", func(t *testing.T) {
 		f := newFixture(10, infra.Blue)
 		f.health.metrics = func(string, int) Metrics { return Metrics{Requests: 10, Errors5xx: 10} }
 		err := f.r.Promote(context.Background(), opts, false)
-		assert.Equal(t, exitRolledBack, exitCode(err))
+		assert.Equal(t, ExitRolledBack, ExitCode(err))
 		assert.Equal(t, 0, f.eng.greenWeight())
 	})
 }
@@ -317,7 +318,7 @@ func TestRollback(t *testing.T) {
 	f = newFixture(100, infra.Blue)
 	f.health.targets[tgBlue] = TargetCounts{Healthy: 0, Total: 0}
 	err := f.r.Rollback(context.Background(), false)
-	assert.Equal(t, exitRefused, exitCode(err), "never send traffic to a colour with no healthy targets")
+	assert.Equal(t, ExitRefused, ExitCode(err), "never send traffic to a colour with no healthy targets")
 	assert.Equal(t, 100, f.eng.greenWeight())
 	require.NoError(t, f.r.Rollback(context.Background(), true), "--force overrides")
 	assert.Equal(t, 0, f.eng.greenWeight())
@@ -325,7 +326,7 @@ func TestRollback(t *testing.T) {
 
 func fleetPreview() []events.EngineEvent {
 	return []events.EngineEvent{{EngineEvent: apitype.EngineEvent{ResourcePreEvent: &apitype.ResourcePreEvent{Metadata: apitype.StepEventMetadata{
-		Op: apitype.OpUpdate, URN: "urn:pulumi:green::webapi::webapi:infra:Fleet$aws:ec2/launchTemplate:LaunchTemplate::fleet-green-lt", Type: "aws:ec2/launchTemplate:LaunchTemplate", Diffs: []string{"imageId"},
+		Op: apitype.OpUpdate, URN: "urn:pulumi:green::webapi::" + infra.TypeFleet + "$aws:ec2/launchTemplate:LaunchTemplate::fleet-green-lt", Type: "aws:ec2/launchTemplate:LaunchTemplate", Diffs: []string{"imageId"},
 	}}}}}
 }
 
@@ -334,7 +335,7 @@ func TestDeployRefusals(t *testing.T) {
 		f := newFixture(30, infra.Blue)
 		f.eng.preview = fleetPreview()
 		err := f.r.Deploy(context.Background(), infra.Green, DeployOptions{AppRef: "v3"})
-		assert.Equal(t, exitRefused, exitCode(err))
+		assert.Equal(t, ExitRefused, ExitCode(err))
 		assert.ErrorContains(t, err, "green has 30% of traffic and this deploy would change its fleet")
 		assert.Empty(t, f.eng.ups)
 		assert.Empty(t, f.eng.config[infra.Green]["appRef"], "the refused deploy leaves the config as it was")
@@ -357,7 +358,7 @@ func TestDeployRefusals(t *testing.T) {
 		f := newFixture(0, infra.Blue)
 		nine := 9
 		err := f.r.Deploy(context.Background(), infra.Green, DeployOptions{AppRef: "v3", DesiredCapacity: &nine})
-		assert.Equal(t, exitUsage, exitCode(err))
+		assert.Equal(t, ExitUsage, ExitCode(err))
 		assert.ErrorContains(t, err, "webapi:desiredCapacity")
 		assert.Empty(t, f.eng.config[infra.Green]["appRef"], "nothing written")
 		assert.Equal(t, "2", f.eng.config[infra.Green]["desiredCapacity"])
@@ -367,7 +368,7 @@ func TestDeployRefusals(t *testing.T) {
 		f := newFixture(0, infra.Blue)
 		f.eng.outputs[infra.Blue][infra.OutWeights] = map[string]any{"blue": 0.0, "green": 100.0}
 		err := f.r.Deploy(context.Background(), infra.Blue, DeployOptions{})
-		assert.Equal(t, exitRefused, exitCode(err))
+		assert.Equal(t, ExitRefused, ExitCode(err))
 		assert.ErrorContains(t, err, "the deployed listener serves blue 0% / green 100%")
 		assert.Empty(t, f.eng.ups)
 	})
@@ -376,16 +377,16 @@ func TestDeployRefusals(t *testing.T) {
 func TestDestroyAndRetireRefusals(t *testing.T) {
 	f := newFixture(20, infra.Blue)
 	err := f.r.Destroy(context.Background(), infra.Green)
-	assert.Equal(t, exitRefused, exitCode(err))
+	assert.Equal(t, ExitRefused, ExitCode(err))
 	assert.ErrorContains(t, err, "green has 20% of traffic")
 	err = f.r.Retire(context.Background(), infra.Green, time.Minute)
-	assert.Equal(t, exitRefused, exitCode(err))
+	assert.Equal(t, ExitRefused, ExitCode(err))
 	assert.Empty(t, f.eng.destroys)
 	assert.Empty(t, f.eng.ups)
 
 	f = newFixture(100, infra.Blue)
 	err = f.r.Destroy(context.Background(), infra.Blue)
-	assert.Equal(t, exitRefused, exitCode(err), "the edge goes last")
+	assert.Equal(t, ExitRefused, ExitCode(err), "the edge goes last")
 	assert.ErrorContains(t, err, "destroy green first")
 
 	f = newFixture(0, infra.Blue)
@@ -406,7 +407,7 @@ func TestRetireWaitsThenScalesToZero(t *testing.T) {
 	f = newFixture(0, infra.Blue)
 	f.r.Clock = sleepHook{f.clock, func() { f.eng.config[infra.Blue]["greenWeight"] = "10" }}
 	err := f.r.Retire(context.Background(), infra.Green, time.Minute)
-	assert.Equal(t, exitRefused, exitCode(err))
+	assert.Equal(t, ExitRefused, ExitCode(err))
 	assert.Empty(t, f.eng.ups)
 }
 
@@ -437,52 +438,73 @@ func TestIdle(t *testing.T) {
 		assert.Equal(t, want, c)
 	}
 	_, err := newFixture(40, infra.Blue).r.Idle(context.Background())
-	assert.Equal(t, exitRefused, exitCode(err))
+	assert.Equal(t, ExitRefused, ExitCode(err))
 	assert.ErrorContains(t, err, "a shift is in progress (blue 60% / green 40%)")
 }
 
-func TestParseSteps(t *testing.T) {
-	s, err := parseSteps("10, 50,100")
-	require.NoError(t, err)
-	assert.Equal(t, []int{10, 50, 100}, s)
-	for in, says := range map[string]string{"0,100": "from 1 to 100", "50,50": "must increase", "10,x": `"x" is not`, "101": "from 1 to 100"} {
-		_, err := parseSteps(in)
-		assert.ErrorContains(t, err, says, in)
-		assert.Equal(t, exitUsage, exitCode(err))
+// The tool reads config through the program's loader: a value the program rejects is
+// an error naming the key, in the program's words, before anything runs.
+func TestInvalidEdgeConfigIsTheProgramsError(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	f.eng.config[infra.Blue]["stableColor"] = "purple"
+	_, programErr := infra.LoadConfig(infra.MapSource(f.eng.config[infra.Blue]))
+	require.Error(t, programErr)
+	for name, run := range map[string]func() error{
+		"idle":  func() error { _, err := f.r.Idle(context.Background()); return err },
+		"shift": func() error { return f.r.Shift(context.Background(), shiftToGreen(10, 100)) },
+	} {
+		err := run()
+		require.Error(t, err, name)
+		assert.ErrorContains(t, err, `webapi:stableColor: "purple" is not allowed`, name)
+		assert.ErrorContains(t, err, programErr.Error(), "%s: the program's own message", name)
+		var ce *infra.ConfigError
+		assert.ErrorAs(t, err, &ce, name)
 	}
+	assert.Empty(t, f.eng.ups)
+	assert.Equal(t, "purple", f.eng.config[infra.Blue]["stableColor"], "nothing written")
 }
 
-// The CLI maps bad input to exit code 2 before building anything.
-func TestCLIUsageErrors(t *testing.T) {
-	for _, args := range [][]string{
-		{"shift", "purple"}, {"shift", "green", "--steps", "100,50"}, {"preview", "--stack", "red"},
-		{"retire", "green", "--wait", "-1m"}, {"deploy", "green", "--desired-capacity", "-1"},
-		{"shift", "green", "--max-5xx-percent", "1"},
+func TestShiftRefusedWhenEdgeOutputsDoNotParse(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	delete(f.eng.outputs[infra.Blue], infra.OutVpcID)
+	err := f.r.Shift(context.Background(), shiftToGreen(100))
+	assert.Equal(t, ExitRefused, ExitCode(err))
+	assert.ErrorContains(t, err, "has not been deployed")
+	assert.ErrorContains(t, err, `no output "vpcId"`, "says which output is missing")
+	assert.Empty(t, f.eng.ups)
+}
+
+func TestDeployChangesLowersMinSizeWithTheCapacity(t *testing.T) {
+	capacity := func(n int) DeployOptions { return DeployOptions{DesiredCapacity: &n} }
+	for _, tc := range []struct {
+		name   string
+		config map[string]string
+		opts   DeployOptions
+		want   map[string]string
+	}{
+		{"app ref only", testutil.Green(), DeployOptions{AppRef: "v3"}, map[string]string{"appRef": "v3"}},
+		{"above minSize", testutil.Green("minSize", "1"), capacity(3), map[string]string{"desiredCapacity": "3"}},
+		{"below minSize", testutil.Green("minSize", "2"), capacity(0), map[string]string{"desiredCapacity": "0", "minSize": "0"}},
+		{"below the default minSize (2)", testutil.Green(), capacity(1), map[string]string{"desiredCapacity": "1", "minSize": "1"}},
+		{"current config invalid: minSize left alone", testutil.Green("minSize", "x"), capacity(0), map[string]string{"desiredCapacity": "0"}},
 	} {
-		t.Run(fmt.Sprint(args), func(t *testing.T) {
-			d := deps{out: &bytes.Buffer{}, clock: &fakeClock{},
-				newEngine: func(string, io.Writer) (Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
-				newHealth: func(context.Context, string) (Health, error) { t.Fatal("no AWS for bad input"); return nil, nil },
-			}
-			cmd := newRootCommand(d)
-			cmd.SetArgs(args)
-			err := cmd.Execute()
-			assert.Equal(t, exitUsage, exitCode(err), "%v", err)
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, deployChanges(tc.config, tc.opts))
 		})
 	}
 }
 
-func TestEngineNeedsAPassphraseForTheFileBackend(t *testing.T) {
-	t.Setenv("PULUMI_BACKEND_URL", "")
-	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "")
-	t.Setenv("PULUMI_CONFIG_PASSPHRASE_FILE", "")
-	dir := t.TempDir()
-	_, err := newAutoEngine(dir, nil, nil)
-	assert.Equal(t, exitUsage, exitCode(err))
-	assert.NoDirExists(t, filepath.Join(dir, ".pulumi"), "nothing is created before the refusal")
-	assert.ErrorContains(t, err, "PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set")
-
-	t.Setenv("PULUMI_BACKEND_URL", "https://api.pulumi.com")
-	_, err = newAutoEngine(t.TempDir(), nil, nil)
-	assert.NoError(t, err, "Pulumi Cloud manages its own secrets")
+func TestFleetChange(t *testing.T) {
+	for u, want := range map[string]bool{
+		"urn:pulumi:green::webapi::" + infra.TypeFleet + "$aws:ec2/launchTemplate:LaunchTemplate::fleet-green-lt":                        true,
+		"urn:pulumi:green::webapi::" + infra.TypeFleet + "$aws:autoscaling/group:Group::fleet-green-asg":                                 true,
+		"urn:pulumi:green::webapi::" + infra.TypeImage + "$command:local:Command::image-green-app":                                       true,
+		"urn:pulumi:green::webapi::" + infra.TypeFleet:                                                                                   true,
+		"urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-http":                                            false,
+		"urn:pulumi:blue::webapi::" + infra.TypeMonitoring + "$aws:cloudwatch/metricAlarm:MetricAlarm::alarm-blue-5xx":                   false,
+		"urn:pulumi:blue::webapi::" + infra.TypeNetwork + "$aws:ec2/vpc:Vpc::network-vpc":                                                false,
+		"urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/targetGroup:TargetGroup::" + "edge-tg-" + string(infra.Green) + "-fleet": false,
+	} {
+		assert.Equal(t, want, fleetChange(u), u)
+	}
 }

@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"fmt"
@@ -107,7 +107,7 @@ func testProgram(ctx *pulumi.Context) error {
 // test provider on PATH.
 type engineWorkspace struct {
 	dir    string
-	engine *autoEngine
+	engine *Auto
 	log    *strings.Builder
 }
 
@@ -125,10 +125,11 @@ func newEngineWorkspace(t *testing.T, blueConfig, greenConfig string) *engineWor
 	bin := filepath.Join(dir, "bin")
 	require.NoError(t, os.MkdirAll(bin, 0o755))
 	build := exec.Command("go", "build", "-o", filepath.Join(bin, "pulumi-resource-webapitest"), "./internal/testprovider")
+	build.Dir = repo
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, string(out))
 
-	project, err := os.ReadFile(filepath.Join(repo, "Pulumi.yaml"))
+	project, err := os.ReadFile(testutil.RepoPath("Pulumi.yaml"))
 	require.NoError(t, err)
 	work := filepath.Join(dir, "work")
 	require.NoError(t, os.MkdirAll(work, 0o755))
@@ -136,30 +137,24 @@ func newEngineWorkspace(t *testing.T, blueConfig, greenConfig string) *engineWor
 	require.NoError(t, os.WriteFile(filepath.Join(work, "Pulumi.blue.yaml"), []byte(blueConfig), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(work, "Pulumi.green.yaml"), []byte(greenConfig), 0o644))
 
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+filepath.Join(repo, ".tools", "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+testutil.RepoPath(".tools", "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
 	t.Setenv("PULUMI_HOME", filepath.Join(dir, "home"))
 	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "engine-test-only")
 	t.Setenv("PULUMI_BACKEND_URL", "")
 	t.Setenv("PULUMI_SKIP_UPDATE_CHECK", "true")
 	t.Setenv("PULUMI_DIY_BACKEND_NO_LEGACY_WARNING", "true")
 	log := &strings.Builder{}
-	eng, err := newAutoEngine(work, testProgram, log)
+	eng, err := New(work, testProgram, log)
 	require.NoError(t, err)
 	return &engineWorkspace{dir: work, engine: eng, log: log}
 }
 
-const engineBlue = `config:
-  webapi:color: blue
-  webapi:edge: true
-  webapi:greenWeight: 0
-  webapi:amiId: ami-0aaaaaaaaaaaaaaaa
-`
-
-const engineGreen = `config:
-  webapi:color: green
-  webapi:edgeStack: organization/webapi/blue
-  webapi:amiId: ami-0bbbbbbbbbbbbbbbb
-`
+// The engine tests' stacks: the shared fixtures on AMIs of their own, so a value seen in
+// state is known to come from these files.
+var (
+	engineBlue  = testutil.Blue("greenWeight", "0", "amiId", "ami-0aaaaaaaaaaaaaaaa")
+	engineGreen = testutil.Green("amiId", "ami-0bbbbbbbbbbbbbbbb")
+)
 
 func (w *engineWorkspace) stackFile(t *testing.T, c infra.Color) string {
 	t.Helper()

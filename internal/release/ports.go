@@ -1,0 +1,97 @@
+package release
+
+import (
+	"context"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+
+	"github.com/webapi-platform/infra/infra"
+)
+
+// Engine is what the release logic needs from Pulumi: one stack per colour.
+// internal/engine implements it with the Automation API; tests use fakes.
+type Engine interface {
+	// Config returns the stack's config, defaults included: webapi keys without their
+	// namespace, other keys (aws:region) with theirs.
+	Config(ctx context.Context, c infra.Color) (map[string]string, error)
+	// SetConfig writes webapi keys into the stack's config (Pulumi.<stack>.yaml).
+	SetConfig(ctx context.Context, c infra.Color, kv map[string]string) error
+	// Outputs returns the stack's outputs; empty when it was never deployed.
+	Outputs(ctx context.Context, c infra.Color) (map[string]any, error)
+	// Up updates the stack, only the targets when given.
+	Up(ctx context.Context, c infra.Color, targets []string) (Changes, error)
+	// Preview returns the engine events of a preview.
+	Preview(ctx context.Context, c infra.Color) ([]events.EngineEvent, error)
+	// Destroy deletes every resource of the stack.
+	Destroy(ctx context.Context, c infra.Color) error
+}
+
+// Changes counts an update's resource operations and names what was touched.
+type Changes struct {
+	Counts  map[string]int // op → resources, as the engine's summary reports
+	Touched []string       // URNs of resources created, updated, replaced or deleted
+}
+
+// Modified is how many resources the update changed (everything but "same").
+func (c Changes) Modified() int {
+	n := 0
+	for op, k := range c.Counts {
+		if op != "same" {
+			n += k
+		}
+	}
+	return n
+}
+
+// Health is what the release logic asks AWS: is a colour healthy, and does the listener
+// really have the weights the stack says. internal/awsops implements it.
+type Health interface {
+	// TargetHealth counts the targets registered in a target group and the healthy ones.
+	TargetHealth(ctx context.Context, targetGroupArn string) (TargetCounts, error)
+	// ListenerWeights returns target group ARN → weight of the listener's forward action.
+	ListenerWeights(ctx context.Context, listenerArn string) (map[string]int, error)
+	// Metrics are one target group's requests, 5xx and p99 latency over [start, end).
+	Metrics(ctx context.Context, albArnSuffix, targetGroupArnSuffix string, start, end time.Time) (Metrics, error)
+}
+
+// TargetCounts is a target group's registered and healthy targets.
+type TargetCounts struct{ Healthy, Total int }
+
+// Metrics over a window; a window without requests has no error rate.
+type Metrics struct {
+	Requests   float64
+	Errors5xx  float64
+	P99        time.Duration
+	HasLatency bool
+}
+
+// ErrorPercent is 5xx as a percentage of requests (0 without requests).
+func (m Metrics) ErrorPercent() float64 {
+	if m.Requests == 0 {
+		return 0
+	}
+	return 100 * m.Errors5xx / m.Requests
+}
+
+// Clock lets tests run pauses without waiting.
+type Clock interface {
+	Now() time.Time
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// RealClock is the wall clock; Sleep returns early when ctx ends.
+type RealClock struct{}
+
+func (RealClock) Now() time.Time { return time.Now() }
+
+func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

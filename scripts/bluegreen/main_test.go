@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/webapi-platform/infra/internal/release"
+)
+
+func TestParseSteps(t *testing.T) {
+	s, err := parseSteps("10, 50,100")
+	require.NoError(t, err)
+	assert.Equal(t, []int{10, 50, 100}, s)
+	for in, says := range map[string]string{"0,100": "from 1 to 100", "50,50": "must increase", "10,x": `"x" is not`, "101": "from 1 to 100"} {
+		_, err := parseSteps(in)
+		assert.ErrorContains(t, err, says, in)
+		assert.Equal(t, release.ExitUsage, release.ExitCode(err))
+	}
+}
+
+// The CLI maps bad input to exit code 2 before building anything.
+func TestCLIUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"shift", "purple"}, {"shift", "green", "--steps", "100,50"}, {"preview", "--stack", "red"},
+		{"retire", "green", "--wait", "-1m"}, {"deploy", "green", "--desired-capacity", "-1"},
+		{"shift", "green", "--max-5xx-percent", "1"},
+	} {
+		t.Run(fmt.Sprint(args), func(t *testing.T) {
+			d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},
+				newEngine: func(string, io.Writer) (release.Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
+				newHealth: func(context.Context, string) (release.Health, error) {
+					t.Fatal("no AWS for bad input")
+					return nil, nil
+				},
+			}
+			cmd := newRootCommand(d)
+			cmd.SetArgs(args)
+			err := cmd.Execute()
+			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
+		})
+	}
+}

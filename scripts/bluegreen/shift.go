@@ -1,0 +1,118 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/webapi-platform/infra/internal/release"
+)
+
+// shiftFlags adds the flags shift and promote share; the returned function reads them
+// into options once cobra has parsed them.
+func shiftFlags(cmd *cobra.Command) func() (release.ShiftOptions, error) {
+	var steps string
+	var pause, interval time.Duration
+	var manual bool
+	var max5xx float64
+	var maxP99 time.Duration
+	cmd.Flags().StringVar(&steps, "steps", "10,50,100", "ascending percentages of traffic for the receiving colour")
+	cmd.Flags().DurationVar(&pause, "pause", 5*time.Minute, "how long to watch health after each step")
+	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "time between health checks during a pause")
+	cmd.Flags().BoolVar(&manual, "manual", false, "stop after each step until `bluegreen promote`")
+	cmd.Flags().Float64Var(&max5xx, "max-5xx-percent", 0, "highest 5xx rate allowed (default: the colour's webapi:alarm5xxPercent)")
+	cmd.Flags().DurationVar(&maxP99, "max-p99", 0, "highest p99 target response time allowed (default: the colour's webapi:alarmLatencyMs)")
+	return func() (release.ShiftOptions, error) {
+		s, err := parseSteps(steps)
+		if err != nil {
+			return release.ShiftOptions{}, err
+		}
+		if pause < 0 || interval < 0 {
+			return release.ShiftOptions{}, release.Usagef("--pause and --interval must not be negative")
+		}
+		opts := release.ShiftOptions{Steps: s, Pause: pause, Interval: interval, Manual: manual}
+		if cmd.Flags().Changed("max-5xx-percent") || cmd.Flags().Changed("max-p99") {
+			if max5xx <= 0 || maxP99 <= 0 {
+				return release.ShiftOptions{}, release.Usagef("--max-5xx-percent and --max-p99 go together and must be above 0")
+			}
+			opts.Limits = &release.Limits{Max5xxPercent: max5xx, MaxP99: maxP99}
+		}
+		return opts, nil
+	}
+}
+
+// parseSteps reads "10,50,100": ascending whole percentages from 1 to 100.
+func parseSteps(s string) ([]int, error) {
+	var steps []int
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 1 || n > 100 {
+			return nil, release.Usagef("--steps %q: %q is not a whole percentage from 1 to 100", s, part)
+		}
+		if len(steps) > 0 && n <= steps[len(steps)-1] {
+			return nil, release.Usagef("--steps %q: steps must increase (%d after %d)", s, n, steps[len(steps)-1])
+		}
+		steps = append(steps, n)
+	}
+	return steps, nil
+}
+
+func shiftCommand(newRelease newReleaseFunc) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "shift <blue|green> [--steps 10,50,100] [--pause 5m|--manual]",
+		Short: "Move traffic to a colour step by step, with health gates and automatic rollback",
+		Long: `For each step: sets webapi:greenWeight on the edge stack, updates the listener alone
+(pulumi up --target <listener URN>), verifies through the AWS API that the listener has the new
+weights, then watches the receiving colour for the pause: every target healthy, 5xx rate and p99
+latency under the limits. On any failure it puts all traffic back on the colour that served before
+the shift, verifies that too, and exits 4. Refuses to start when the receiving colour has no
+healthy targets. A re-run continues from the current weights.
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+	}
+	opts := shiftFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := colorArg(args)
+		if err != nil {
+			return err
+		}
+		o, err := opts()
+		if err != nil {
+			return err
+		}
+		o.Target = c
+		r, err := newRelease(cmd, true)
+		if err != nil {
+			return err
+		}
+		return r.Shift(cmd.Context(), o)
+	}
+	return cmd
+}
+
+func promoteCommand(newRelease newReleaseFunc) *cobra.Command {
+	var full bool
+	cmd := &cobra.Command{
+		Use:   "promote [--full]",
+		Short: "Continue a manual shift with its next step (or straight to 100% with --full)",
+		Long:  "Continues the shift in progress towards the colour that is not the stable one, with the same\nchecks and automatic rollback as shift.\n\n" + exitCodesHelp,
+		Args:  cobra.NoArgs,
+	}
+	opts := shiftFlags(cmd)
+	cmd.Flags().BoolVar(&full, "full", false, "go straight to 100%")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		o, err := opts()
+		if err != nil {
+			return err
+		}
+		r, err := newRelease(cmd, true)
+		if err != nil {
+			return err
+		}
+		return r.Promote(cmd.Context(), o, full)
+	}
+	return cmd
+}
