@@ -96,7 +96,7 @@ func NewImage(ctx *pulumi.Context, name string, args *ImageArgs, opts ...pulumi.
 
 // stagePlan is what one stage bakes from: its Packer variables and their trigger hash.
 type stagePlan struct {
-	stage bake.BakeStage
+	stage bake.Stage
 	vars  map[string]string // Packer variables by name (set as PKR_VAR_<name>)
 	hash  string
 }

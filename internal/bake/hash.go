@@ -50,7 +50,7 @@ func TriggerHash(files []File, vars map[string]string) string {
 }
 
 // StageFiles reads a stage's template and the scripts it refers to from the repository.
-func StageFiles(repoRoot string, stage BakeStage) ([]File, error) {
+func StageFiles(repoRoot string, stage Stage) ([]File, error) {
 	tpl, err := os.ReadFile(filepath.Join(repoRoot, stage.Template))
 	if err != nil {
 		return nil, fmt.Errorf("image %s: reading template: %w", stage.Name, err)

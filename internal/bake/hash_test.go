@@ -129,7 +129,7 @@ func TestStageByName(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, s, got)
 	}
-	assert.Equal(t, []BakeStage{StagePrerequisites, StageApp}, Stages, "build order: the app is baked on the prerequisites")
+	assert.Equal(t, []Stage{StagePrerequisites, StageApp}, Stages, "build order: the app is baked on the prerequisites")
 	_, err := StageByName("final")
 	assert.ErrorAs(t, err, new(InputError))
 	assert.ErrorContains(t, err, `stage "final" is not allowed: want prerequisites or app`)

@@ -24,7 +24,7 @@ var (
 // Options says which stage of which stack to bake or deregister. Build uses every field,
 // Deregister the first four and Log.
 type Options struct {
-	Stage        BakeStage
+	Stage        Stage
 	Region       string
 	Stack        string // the Pulumi stack that owns the image (PKR_VAR_stack)
 	TemplateHash string // the stage's TriggerHash (PKR_VAR_template_hash)

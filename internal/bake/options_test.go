@@ -18,8 +18,8 @@ func TestBadInputIsRefusedBeforePackerRuns(t *testing.T) {
 		change func(*Options)
 		says   string
 	}{
-		"stage":             {func(o *Options) { o.Stage = BakeStage{Name: "final"} }, `stage "final" is not allowed`},
-		"no stage":          {func(o *Options) { o.Stage = BakeStage{} }, `WEBAPI_BAKE_STAGE: stage "" is not allowed`},
+		"stage":             {func(o *Options) { o.Stage = Stage{Name: "final"} }, `stage "final" is not allowed`},
+		"no stage":          {func(o *Options) { o.Stage = Stage{} }, `WEBAPI_BAKE_STAGE: stage "" is not allowed`},
 		"stage copy":        {func(o *Options) { o.Stage.Template = "images/other.pkr.hcl" }, `stage "prerequisites" is not allowed`},
 		"region":            {func(o *Options) { o.Region = "europe" }, `WEBAPI_BAKE_REGION "europe" is not allowed`},
 		"stack":             {func(o *Options) { o.Stack = "" }, "PKR_VAR_stack is empty"},

@@ -5,8 +5,8 @@
 // compiles only this and the AWS SDK.
 package bake
 
-// BakeStage is one Packer template of the image chain.
-type BakeStage struct {
+// Stage is one Packer template of the image chain.
+type Stage struct {
 	Name     string // prerequisites | app; also the AMI's role tag
 	Template string // relative to the repository root
 }
@@ -14,19 +14,19 @@ type BakeStage struct {
 // The two stages: the prerequisites image (IIS, the Hosting Bundle, tooling), and the
 // application image baked on it.
 var (
-	StagePrerequisites = BakeStage{Name: "prerequisites", Template: "images/windows-prerequisites.pkr.hcl"}
-	StageApp           = BakeStage{Name: "app", Template: "images/windows-app.pkr.hcl"}
+	StagePrerequisites = Stage{Name: "prerequisites", Template: "images/windows-prerequisites.pkr.hcl"}
+	StageApp           = Stage{Name: "app", Template: "images/windows-app.pkr.hcl"}
 )
 
 // Stages lists the chain in build order.
-var Stages = []BakeStage{StagePrerequisites, StageApp}
+var Stages = []Stage{StagePrerequisites, StageApp}
 
 // StageByName finds a stage; an unknown name is an InputError.
-func StageByName(name string) (BakeStage, error) {
+func StageByName(name string) (Stage, error) {
 	for _, s := range Stages {
 		if s.Name == name {
 			return s, nil
 		}
 	}
-	return BakeStage{}, inputErrorf("stage %q is not allowed: want prerequisites or app", name)
+	return Stage{}, inputErrorf("stage %q is not allowed: want prerequisites or app", name)
 }
