@@ -17,14 +17,14 @@ import (
 func copyImages(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "images")
-	require.NoError(t, os.CopyFS(dst, os.DirFS(filepath.Join("..", "images"))))
+	require.NoError(t, os.CopyFS(dst, os.DirFS(testutil.RepoPath("images"))))
 	return dst
 }
 
 func validate(t *testing.T, dir string) (string, error) {
 	t.Helper()
 	testutil.RequireTool(t, "packer")
-	out, err := exec.Command("bash", filepath.Join("..", "scripts", "validate-images.sh"), dir).CombinedOutput()
+	out, err := exec.Command("bash", testutil.RepoPath("scripts", "validate-images.sh"), dir).CombinedOutput()
 	return string(out), err
 }
 

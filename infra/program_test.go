@@ -2,6 +2,8 @@ package infra
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,7 +37,7 @@ const (
 func TestEdgeRoleResourceGraph(t *testing.T) {
 	r := runOK(t, "blue", blueConfig(), nil)
 	c := r.mocks.counts()
-	for _, typ := range sortedTypes(c) {
+	for _, typ := range slices.Sorted(maps.Keys(c)) {
 		t.Logf("blue (edge) registers %2d x %s", c[typ], typ)
 	}
 	t.Logf("blue (edge) registers %d resources, %d of them in AWS", len(r.mocks.resources), len(r.mocks.awsResources()))
@@ -66,7 +68,7 @@ func TestColorRoleAgainstMockedEdge(t *testing.T) {
 	edge := edgeOutputsOf(t, "greenWeight", "0")
 	r := runOK(t, "green", greenConfig(), edge)
 	c := r.mocks.counts()
-	for _, typ := range sortedTypes(c) {
+	for _, typ := range slices.Sorted(maps.Keys(c)) {
 		t.Logf("green (colour) registers %2d x %s", c[typ], typ)
 	}
 	t.Logf("green (colour) registers %d resources, %d of them in AWS", len(r.mocks.resources), len(r.mocks.awsResources()))
@@ -107,8 +109,8 @@ func listenerWeights(t *testing.T, r runResult) map[string]int {
 	out := map[string]int{}
 	for _, g := range groups {
 		g := g.(map[string]any)
-		colour := strings.TrimPrefix(g["arn"].(string), mockTGArnBase+"edge-tg-")
-		out[colour] = int(g["weight"].(float64))
+		color := strings.TrimPrefix(g["arn"].(string), mockTGArnBase+"edge-tg-")
+		out[color] = int(g["weight"].(float64))
 	}
 	return out
 }
