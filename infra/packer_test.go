@@ -64,8 +64,11 @@ func TestPackerFmtCheckCatchesUnformattedTemplates(t *testing.T) {
 	out, err := exec.Command(packer, "fmt", "-check", "-recursive", dir).CombinedOutput()
 	require.NoError(t, err, "images/ is packer fmt clean: %s", out)
 	path := filepath.Join(dir, "windows-app.pkr.hcl")
-	b, _ := os.ReadFile(path)
-	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), "  type        = string", "type=string", 1)), 0o644))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	const anchor = "  type        = string"
+	require.Contains(t, string(b), anchor, "the test's anchor is gone from windows-app.pkr.hcl")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), anchor, "type=string", 1)), 0o644))
 	err = exec.Command(packer, "fmt", "-check", "-recursive", dir).Run()
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit)

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,7 +48,18 @@ func urnOf(stack string, r registered) string {
 }
 
 func TestURNsArePinnedPerRole(t *testing.T) {
-	for shape, r := range urnShapes(t) {
+	shapes := urnShapes(t)
+	if !*updateURNs {
+		// A golden without a shape would be a pin nobody checks.
+		files, err := filepath.Glob(filepath.Join("testdata", "urns", "*.txt"))
+		require.NoError(t, err)
+		var pinned []string
+		for _, f := range files {
+			pinned = append(pinned, strings.TrimSuffix(filepath.Base(f), ".txt"))
+		}
+		require.ElementsMatch(t, slices.Collect(maps.Keys(shapes)), pinned, "every golden in testdata/urns is a shape, and every shape has its golden")
+	}
+	for shape, r := range shapes {
 		stack := strings.SplitN(shape, "-", 2)[0]
 		var urns []string
 		for _, res := range r.mocks.resources {
