@@ -14,11 +14,12 @@ type SubnetPlan struct {
 	Private []netip.Prefix
 }
 
-// PlanSubnets splits vpc into equal blocks, the smallest power of two that holds two
-// subnets per AZ. The first half of the blocks (rounded up to whole AZ pairs) holds the
-// public subnets, then the private ones, so a plan for n AZs is stable when the VPC is
-// re-planned: subnet i keeps its CIDR as long as the AZ count does not change. Blocks
-// never overlap and all lie inside vpc by construction; the tests check it anyway.
+// PlanSubnets splits vpc into equal blocks, the smallest power of two of them that holds
+// two subnets per AZ. Public subnet i is block i of the first half, private subnet i is
+// block i of the second half, so the two tiers never share a range and each AZ's pair
+// sits at the same offset in its half. The plan depends only on vpc and azCount: the
+// same config always yields the same CIDRs. Blocks never overlap and all lie inside vpc
+// by construction; the tests check it anyway.
 func PlanSubnets(vpc netip.Prefix, azCount int) (SubnetPlan, error) {
 	if !vpc.Addr().Is4() {
 		return SubnetPlan{}, fmt.Errorf("subnet plan: %s is not an IPv4 prefix", vpc)

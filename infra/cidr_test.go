@@ -52,25 +52,41 @@ func TestPlanSubnets(t *testing.T) {
 	}
 }
 
-// Every AZ count a VPC prefix allows yields a plan without overlaps.
+// Every VPC prefix AWS accepts, with every AZ count the program allows: a plan exists
+// exactly when 2 subnets per AZ, rounded up to a power of two, fit as /28s or larger,
+// and then it is 2 subnets per AZ inside the VPC without overlaps. Otherwise the error
+// says it is too small.
 func TestPlanSubnetsNeverOverlaps(t *testing.T) {
+	planned, refused := 0, 0
 	for bits := minVpcPrefix; bits <= minSubnetPrefix; bits++ {
-		vpc := netip.PrefixFrom(netip.MustParseAddr("10.0.0.0"), bits).Masked()
+		vpc := netip.PrefixFrom(netip.MustParseAddr("10.0.0.0"), bits)
 		for azs := 1; azs <= maxAzCount; azs++ {
+			blocks := 1
+			for blocks < 2*azs {
+				blocks *= 2
+			}
+			fits := 1<<(32-bits) >= blocks*(1<<(32-minSubnetPrefix))
 			plan, err := PlanSubnets(vpc, azs)
-			if err != nil {
+			if !fits {
+				require.ErrorContains(t, err, "too small", "%s with %d AZs", vpc, azs)
+				refused++
 				continue
 			}
+			require.NoError(t, err, "%s with %d AZs must have a plan", vpc, azs)
+			planned++
 			all := append(append([]netip.Prefix{}, plan.Public...), plan.Private...)
 			require.Len(t, all, 2*azs)
 			for i, a := range all {
-				require.True(t, vpc.Contains(a.Addr()))
+				require.True(t, vpc.Contains(a.Addr()) && a.Bits() >= vpc.Bits(), "%s outside %s", a, vpc)
 				for _, b := range all[i+1:] {
 					require.False(t, a.Overlaps(b), "%s: %s overlaps %s", vpc, a, b)
 				}
 			}
 		}
 	}
+	// /16../24 hold every AZ count; /28 holds none.
+	require.Greater(t, planned, 9*maxAzCount, "plans checked")
+	require.Greater(t, refused, maxAzCount, "refusals checked")
 }
 
 func strs(ps []netip.Prefix) []string {

@@ -123,7 +123,7 @@ func MapSource(m map[string]string) ConfigSource {
 }
 
 // configKey describes one key: its Pulumi.yaml type and default. It is the Go side of
-// the contract that config_schema_test.go checks against Pulumi.yaml.
+// the contract that schema_test.go checks against Pulumi.yaml.
 type configKey struct {
 	Name    string
 	Type    string // string | integer | boolean | array
@@ -238,9 +238,9 @@ func LoadConfig(src ConfigSource) (*Config, error) {
 	} else {
 		c.StableColor = col
 	}
-	if len(r.errs) > 0 {
+	if len(r.problems) > 0 {
 		// Type errors make the values below meaningless; report them first.
-		return nil, errors.Join(r.errs...)
+		return nil, errors.Join(r.problems...)
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -248,149 +248,186 @@ func LoadConfig(src ConfigSource) (*Config, error) {
 	return c, nil
 }
 
-// Validate checks the whole configuration and returns every problem found, joined.
+// Validate checks the whole configuration and returns every problem found, joined, in
+// the order of the areas below.
 func (c *Config) Validate() error {
-	v := &reader{}
+	var p problems
+	for _, validate := range []func(*problems){
+		c.validateRoles, c.validateNetwork, c.validateEdge, c.validateFleet, c.validateImages, c.validateAlarms,
+	} {
+		validate(&p)
+	}
+	return errors.Join(p...)
+}
 
-	// Roles: exactly one of edge / edgeStack.
+// problems collects every invalid key, so that one run reports all of them.
+type problems []error
+
+func (p *problems) fail(key, value, allowed string) {
+	*p = append(*p, &ConfigError{Key: key, Value: value, Allowed: allowed})
+}
+
+// validateRoles: exactly one of edge / edgeStack, and weights only on the edge stack.
+func (c *Config) validateRoles(p *problems) {
 	switch {
 	case c.Edge && c.EdgeStack != "":
-		v.fail("edgeStack", c.EdgeStack, "must be empty when webapi:edge is true (the edge stack reads no other stack)")
+		p.fail("edgeStack", c.EdgeStack, "must be empty when webapi:edge is true (the edge stack reads no other stack)")
 	case !c.Edge && c.EdgeStack == "":
-		v.fail("edgeStack", "", "it is required when webapi:edge is false: the fully qualified edge stack, e.g. organization/webapi/blue")
+		p.fail("edgeStack", "", "it is required when webapi:edge is false: the fully qualified edge stack, e.g. organization/webapi/blue")
 	case !c.Edge && !edgeStackPattern.MatchString(c.EdgeStack):
-		v.fail("edgeStack", c.EdgeStack, "want a fully qualified stack name organization/project/stack")
+		p.fail("edgeStack", c.EdgeStack, "want a fully qualified stack name organization/project/stack")
 	}
 	if c.GreenWeight < 0 || c.GreenWeight > 100 {
-		v.fail("greenWeight", strconv.Itoa(c.GreenWeight), "want an integer from 0 to 100 (percent of traffic to green)")
+		p.fail("greenWeight", strconv.Itoa(c.GreenWeight), "want an integer from 0 to 100 (percent of traffic to green)")
 	} else if !c.Edge && c.GreenWeight != 0 {
-		v.fail("greenWeight", strconv.Itoa(c.GreenWeight), "weights are set only on the edge stack ("+c.EdgeStack+"); leave it unset here")
+		p.fail("greenWeight", strconv.Itoa(c.GreenWeight), "weights are set only on the edge stack ("+c.EdgeStack+"); leave it unset here")
 	}
+}
 
-	// Network.
+// validateNetwork checks the VPC CIDR, the zones and the NAT mode, and that the VPC
+// holds the subnet plan for that many zones.
+func (c *Config) validateNetwork(p *problems) {
 	vpc, vpcErr := netip.ParsePrefix(c.VpcCidr)
 	switch {
 	case vpcErr != nil || !vpc.Addr().Is4():
-		v.fail("vpcCidr", c.VpcCidr, "want an IPv4 CIDR such as 10.20.0.0/16")
+		p.fail("vpcCidr", c.VpcCidr, "want an IPv4 CIDR such as 10.20.0.0/16")
 	case vpc.Masked() != vpc:
-		v.fail("vpcCidr", c.VpcCidr, fmt.Sprintf("host bits are set: did you mean %s?", vpc.Masked()))
+		p.fail("vpcCidr", c.VpcCidr, fmt.Sprintf("host bits are set: did you mean %s?", vpc.Masked()))
 	case vpc.Bits() < minVpcPrefix || vpc.Bits() > minSubnetPrefix:
-		v.fail("vpcCidr", c.VpcCidr, fmt.Sprintf("AWS accepts VPC prefixes from /%d to /%d", minVpcPrefix, minSubnetPrefix))
+		p.fail("vpcCidr", c.VpcCidr, fmt.Sprintf("AWS accepts VPC prefixes from /%d to /%d", minVpcPrefix, minSubnetPrefix))
 	}
-	azs := c.AzCount
-	if len(c.AvailabilityZones) > 0 {
-		azs = len(c.AvailabilityZones)
-		seen := map[string]bool{}
-		for _, az := range c.AvailabilityZones {
-			if !azPattern.MatchString(az) {
-				v.fail("availabilityZones", az, "want availability zone names such as eu-west-1a")
-			} else if seen[az] {
-				v.fail("availabilityZones", az, "each zone may be listed once")
-			}
-			seen[az] = true
-		}
-		if len(c.AvailabilityZones) < 2 || len(c.AvailabilityZones) > maxAzCount {
-			v.fail("availabilityZones", strings.Join(c.AvailabilityZones, ","), fmt.Sprintf("want 2 to %d zones: an ALB needs two, and one AZ is no redundancy", maxAzCount))
-		}
-	} else if c.AzCount < 2 || c.AzCount > maxAzCount {
-		v.fail("azCount", strconv.Itoa(c.AzCount), fmt.Sprintf("want 2 to %d: an ALB needs two zones, and one AZ is no redundancy", maxAzCount))
-	}
+	azs := c.validateZones(p)
 	if vpcErr == nil && vpc.Addr().Is4() && vpc.Masked() == vpc && azs >= 2 && azs <= maxAzCount {
 		if _, err := PlanSubnets(vpc, azs); err != nil {
-			v.fail("vpcCidr", c.VpcCidr, err.Error())
+			p.fail("vpcCidr", c.VpcCidr, err.Error())
 		}
 	}
 	switch c.NatGateways {
 	case NatSingle, NatPerAz, NatNone:
 	default:
-		v.fail("natGateways", string(c.NatGateways), "want single, perAz or none")
+		p.fail("natGateways", string(c.NatGateways), "want single, perAz or none")
 	}
+}
 
-	// Edge.
-	if c.Edge {
-		if len(c.IngressCidrs) == 0 {
-			v.fail("ingressCidrs", "[]", "want at least one CIDR allowed to reach the load balancer, e.g. [\"0.0.0.0/0\"]")
+// validateZones checks availabilityZones when set, azCount otherwise, and returns how
+// many zones the network will span.
+func (c *Config) validateZones(p *problems) int {
+	if len(c.AvailabilityZones) == 0 {
+		if c.AzCount < 2 || c.AzCount > maxAzCount {
+			p.fail("azCount", strconv.Itoa(c.AzCount), fmt.Sprintf("want 2 to %d: an ALB needs two zones, and one AZ is no redundancy", maxAzCount))
 		}
-		if err := checkIngressCidrs(c.IngressCidrs); err != nil {
-			v.errs = append(v.errs, err)
+		return c.AzCount
+	}
+	seen := map[string]bool{}
+	for _, az := range c.AvailabilityZones {
+		if !azPattern.MatchString(az) {
+			p.fail("availabilityZones", az, "want availability zone names such as eu-west-1a")
+		} else if seen[az] {
+			p.fail("availabilityZones", az, "each zone may be listed once")
 		}
-		if c.CertificateArn != "" && !acmArnPattern.MatchString(c.CertificateArn) {
-			v.fail("certificateArn", c.CertificateArn, "want an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<id>")
-		}
-		if c.AccessLogsBucket != "" && (!bucketPattern.MatchString(c.AccessLogsBucket) || strings.Contains(c.AccessLogsBucket, "..")) {
-			v.fail("accessLogsBucket", c.AccessLogsBucket, "want an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens")
-		}
-		if !strings.HasPrefix(c.HealthCheckPath, "/") || !healthPathPattern.MatchString(c.HealthCheckPath) || len(c.HealthCheckPath) > 1024 {
-			v.fail("healthCheckPath", c.HealthCheckPath, "want a URL path starting with / (at most 1024 characters, no spaces)")
-		}
-		if c.HealthCheckInterval < 5 || c.HealthCheckInterval > 300 {
-			v.fail("healthCheckInterval", strconv.Itoa(c.HealthCheckInterval), "want 5 to 300 seconds")
-		}
-		for _, k := range []struct {
-			key string
-			n   int
-		}{{"healthyThreshold", c.HealthyThreshold}, {"unhealthyThreshold", c.UnhealthyThreshold}} {
-			if k.n < 2 || k.n > 10 {
-				v.fail(k.key, strconv.Itoa(k.n), "want 2 to 10 consecutive checks")
-			}
+		seen[az] = true
+	}
+	if len(c.AvailabilityZones) < 2 || len(c.AvailabilityZones) > maxAzCount {
+		p.fail("availabilityZones", strings.Join(c.AvailabilityZones, ","), fmt.Sprintf("want 2 to %d zones: an ALB needs two, and one AZ is no redundancy", maxAzCount))
+	}
+	return len(c.AvailabilityZones)
+}
+
+// validateEdge checks what only the edge stack uses: ingress, TLS, access logs and the
+// target groups' health check.
+func (c *Config) validateEdge(p *problems) {
+	if !c.Edge {
+		return
+	}
+	if len(c.IngressCidrs) == 0 {
+		p.fail("ingressCidrs", "[]", "want at least one CIDR allowed to reach the load balancer, e.g. [\"0.0.0.0/0\"]")
+	}
+	if err := checkIngressCidrs(c.IngressCidrs); err != nil {
+		*p = append(*p, err)
+	}
+	if c.CertificateArn != "" && !acmArnPattern.MatchString(c.CertificateArn) {
+		p.fail("certificateArn", c.CertificateArn, "want an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<id>")
+	}
+	if c.AccessLogsBucket != "" && (!bucketPattern.MatchString(c.AccessLogsBucket) || strings.Contains(c.AccessLogsBucket, "..")) {
+		p.fail("accessLogsBucket", c.AccessLogsBucket, "want an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens")
+	}
+	if !strings.HasPrefix(c.HealthCheckPath, "/") || !healthPathPattern.MatchString(c.HealthCheckPath) || len(c.HealthCheckPath) > 1024 {
+		p.fail("healthCheckPath", c.HealthCheckPath, "want a URL path starting with / (at most 1024 characters, no spaces)")
+	}
+	if c.HealthCheckInterval < 5 || c.HealthCheckInterval > 300 {
+		p.fail("healthCheckInterval", strconv.Itoa(c.HealthCheckInterval), "want 5 to 300 seconds")
+	}
+	for _, k := range []struct {
+		key string
+		n   int
+	}{{"healthyThreshold", c.HealthyThreshold}, {"unhealthyThreshold", c.UnhealthyThreshold}} {
+		if k.n < 2 || k.n > 10 {
+			p.fail(k.key, strconv.Itoa(k.n), "want 2 to 10 consecutive checks")
 		}
 	}
+}
 
-	// Fleet.
+// validateFleet checks instance types and sizes, and refuses to empty the edge
+// stack's colour while it has weight.
+func (c *Config) validateFleet(p *problems) {
 	if !instanceTypePattern.MatchString(c.InstanceType) {
-		v.fail("instanceType", c.InstanceType, "want an EC2 instance type such as t3.large")
+		p.fail("instanceType", c.InstanceType, "want an EC2 instance type such as t3.large")
 	}
 	if !instanceTypePattern.MatchString(c.BakeInstanceType) {
-		v.fail("bakeInstanceType", c.BakeInstanceType, "want an EC2 instance type such as t3.large")
+		p.fail("bakeInstanceType", c.BakeInstanceType, "want an EC2 instance type such as t3.large")
 	}
 	switch {
 	case c.MinSize < 0:
-		v.fail("minSize", strconv.Itoa(c.MinSize), "want 0 or more")
+		p.fail("minSize", strconv.Itoa(c.MinSize), "want 0 or more")
 	case c.MaxSize < 1 || c.MaxSize > 100:
-		v.fail("maxSize", strconv.Itoa(c.MaxSize), "want 1 to 100")
+		p.fail("maxSize", strconv.Itoa(c.MaxSize), "want 1 to 100")
 	case c.MinSize > c.MaxSize:
-		v.fail("minSize", strconv.Itoa(c.MinSize), fmt.Sprintf("want at most webapi:maxSize (%d)", c.MaxSize))
+		p.fail("minSize", strconv.Itoa(c.MinSize), fmt.Sprintf("want at most webapi:maxSize (%d)", c.MaxSize))
 	case c.DesiredCapacity < c.MinSize || c.DesiredCapacity > c.MaxSize:
-		v.fail("desiredCapacity", strconv.Itoa(c.DesiredCapacity), fmt.Sprintf("want webapi:minSize <= desiredCapacity <= webapi:maxSize (%d..%d)", c.MinSize, c.MaxSize))
+		p.fail("desiredCapacity", strconv.Itoa(c.DesiredCapacity), fmt.Sprintf("want webapi:minSize <= desiredCapacity <= webapi:maxSize (%d..%d)", c.MinSize, c.MaxSize))
 	}
 	// The edge stack holds the weights, so it can refuse to empty its own colour here;
-	// the other colour's check needs the edge stack's outputs (see program.go).
+	// the other colour's check needs the edge stack's outputs (CheckCapacity in program.go).
 	if c.Edge && c.DesiredCapacity == 0 {
 		if w := WeightsFor(c.GreenWeight).Of(c.Color); w > 0 {
-			v.fail("desiredCapacity", "0", fmt.Sprintf("%s still has %d%% of traffic (webapi:greenWeight is %d); shift traffic away before emptying it", c.Color, w, c.GreenWeight))
+			p.fail("desiredCapacity", "0", fmt.Sprintf("%s still has %d%% of traffic (webapi:greenWeight is %d); shift traffic away before emptying it", c.Color, w, c.GreenWeight))
 		}
 	}
+}
 
-	// Images: either an AMI to use as is, or an application to bake.
+// validateImages: either an AMI to use as is, or an application to bake.
+func (c *Config) validateImages(p *problems) {
 	for _, k := range []struct{ key, val string }{{"amiId", c.AmiID}, {"prerequisitesAmiId", c.PrerequisitesAmiID}} {
 		if k.val != "" && !amiPattern.MatchString(k.val) {
-			v.fail(k.key, k.val, "want an AMI id such as ami-0123456789abcdef0")
+			p.fail(k.key, k.val, "want an AMI id such as ami-0123456789abcdef0")
 		}
 	}
 	if c.BakeSubnetID != "" && !subnetPattern.MatchString(c.BakeSubnetID) {
-		v.fail("bakeSubnetId", c.BakeSubnetID, "want a subnet id such as subnet-0123456789abcdef0 (a subnet with internet access)")
+		p.fail("bakeSubnetId", c.BakeSubnetID, "want a subnet id such as subnet-0123456789abcdef0 (a subnet with internet access)")
 	}
-	if c.AmiID == "" {
-		if c.AppRepository == "" {
-			v.fail("appRepository", "", "it is required unless webapi:amiId is set: the git URL of the web API to bake")
-		} else if !validRepository(c.AppRepository) {
-			v.fail("appRepository", c.AppRepository, "want an https:// or ssh git URL (git@host:org/repo.git)")
-		}
-		if c.AppRef == "" {
-			v.fail("appRef", "", "it is required unless webapi:amiId is set: a tag, branch or commit to bake, pinned for repeatable images")
-		} else if !gitRefPattern.MatchString(c.AppRef) || strings.Contains(c.AppRef, "..") || strings.HasPrefix(c.AppRef, "-") {
-			v.fail("appRef", c.AppRef, "want a git ref: letters, digits, . _ / - (no spaces, no '..', not starting with '-')")
-		}
+	if c.AmiID != "" {
+		return
 	}
+	if c.AppRepository == "" {
+		p.fail("appRepository", "", "it is required unless webapi:amiId is set: the git URL of the web API to bake")
+	} else if !validRepository(c.AppRepository) {
+		p.fail("appRepository", c.AppRepository, "want an https:// or ssh git URL (git@host:org/repo.git)")
+	}
+	if c.AppRef == "" {
+		p.fail("appRef", "", "it is required unless webapi:amiId is set: a tag, branch or commit to bake, pinned for repeatable images")
+	} else if !gitRefPattern.MatchString(c.AppRef) || strings.Contains(c.AppRef, "..") || strings.HasPrefix(c.AppRef, "-") {
+		p.fail("appRef", c.AppRef, "want a git ref: letters, digits, . _ / - (no spaces, no '..', not starting with '-')")
+	}
+}
 
+// validateAlarms checks the thresholds the alarms and the tool's gates share.
+func (c *Config) validateAlarms(p *problems) {
 	if c.Alarm5xxPercent < 1 || c.Alarm5xxPercent > 100 {
-		v.fail("alarm5xxPercent", strconv.Itoa(c.Alarm5xxPercent), "want a percentage from 1 to 100")
+		p.fail("alarm5xxPercent", strconv.Itoa(c.Alarm5xxPercent), "want a percentage from 1 to 100")
 	}
 	if c.AlarmLatencyMs < 1 || c.AlarmLatencyMs > 60000 {
-		v.fail("alarmLatencyMs", strconv.Itoa(c.AlarmLatencyMs), "want milliseconds from 1 to 60000")
+		p.fail("alarmLatencyMs", strconv.Itoa(c.AlarmLatencyMs), "want milliseconds from 1 to 60000")
 	}
-
-	return errors.Join(v.errs...)
 }
 
 // checkIngressCidrs rejects malformed CIDRs, set host bits and overlaps: AWS rejects a
@@ -427,12 +464,8 @@ func validRepository(s string) bool {
 
 // reader turns raw strings into typed values, applying defaults and collecting errors.
 type reader struct {
-	src  ConfigSource
-	errs []error
-}
-
-func (r *reader) fail(key, value, allowed string) {
-	r.errs = append(r.errs, &ConfigError{Key: key, Value: value, Allowed: allowed})
+	problems
+	src ConfigSource
 }
 
 func (r *reader) raw(key string) (string, bool) {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/webapi-platform/infra/internal/testutil"
 )
 
 func TestLoadConfigDefaults(t *testing.T) {
@@ -23,7 +25,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	assert.True(t, c.FlowLogs)
 	assert.True(t, c.DeletionProtection)
 
-	c, err = LoadConfig(MapSource(greenConfig("amiId", "<unset>", "appRepository", "git@github.com:acme/webapi.git", "appRef", "release/1.4")))
+	c, err = LoadConfig(MapSource(greenConfig("amiId", testutil.Unset, "appRepository", "git@github.com:acme/webapi.git", "appRef", "release/1.4")))
 	require.NoError(t, err)
 	assert.Equal(t, Green, c.Color)
 	assert.Equal(t, "organization/webapi/blue", c.EdgeStack)
@@ -37,9 +39,9 @@ var badConfigCases = []struct {
 	key   string
 	says  string
 }{
-	{"colour missing", "blue", blueConfig("color", "<unset>"), "color", "required: blue or green"},
+	{"colour missing", "blue", blueConfig("color", testutil.Unset), "color", "required: blue or green"},
 	{"colour unknown", "blue", blueConfig("color", "purple"), "color", `"purple" is not allowed: want blue or green`},
-	{"edge false without edgeStack", "green", greenConfig("edgeStack", "<unset>"), "edgeStack", "required when webapi:edge is false"},
+	{"edge false without edgeStack", "green", greenConfig("edgeStack", testutil.Unset), "edgeStack", "required when webapi:edge is false"},
 	{"edge and edgeStack both", "blue", blueConfig("edgeStack", "organization/webapi/green"), "edgeStack", "must be empty when webapi:edge is true"},
 	{"stableColor unknown", "blue", blueConfig("stableColor", "red"), "stableColor", "want blue or green"},
 	{"edgeStack not qualified", "green", greenConfig("edgeStack", "blue"), "edgeStack", "organization/project/stack"},
@@ -79,12 +81,12 @@ var badConfigCases = []struct {
 	{"emptying blue while it serves", "blue", blueConfig("minSize", "0", "desiredCapacity", "0"), "desiredCapacity", "blue still has 100% of traffic"},
 	{"amiId malformed", "blue", blueConfig("amiId", "ami-xyz"), "amiId", "want an AMI id"},
 	{"prerequisitesAmiId malformed", "blue", blueConfig("prerequisitesAmiId", "i-0123456789abcdef0"), "prerequisitesAmiId", "want an AMI id"},
-	{"nothing to bake", "blue", blueConfig("amiId", "<unset>"), "appRepository", "required unless webapi:amiId is set"},
-	{"repository not a git URL", "blue", blueConfig("amiId", "<unset>", "appRepository", "ftp://x/y", "appRef", "v1"), "appRepository", "https:// or ssh git URL"},
-	{"repository with shell characters", "blue", blueConfig("amiId", "<unset>", "appRepository", "https://x/y; rm -rf /", "appRef", "v1"), "appRepository", "https:// or ssh git URL"},
-	{"ref missing", "blue", blueConfig("amiId", "<unset>", "appRepository", "https://github.com/acme/webapi.git"), "appRef", "required unless webapi:amiId is set"},
-	{"ref with spaces", "blue", blueConfig("amiId", "<unset>", "appRepository", "https://github.com/acme/webapi.git", "appRef", "v1 && x"), "appRef", "want a git ref"},
-	{"ref like an option", "blue", blueConfig("amiId", "<unset>", "appRepository", "https://github.com/acme/webapi.git", "appRef", "--upload-pack=x"), "appRef", "not starting with '-'"},
+	{"nothing to bake", "blue", blueConfig("amiId", testutil.Unset), "appRepository", "required unless webapi:amiId is set"},
+	{"repository not a git URL", "blue", blueConfig("amiId", testutil.Unset, "appRepository", "ftp://x/y", "appRef", "v1"), "appRepository", "https:// or ssh git URL"},
+	{"repository with shell characters", "blue", blueConfig("amiId", testutil.Unset, "appRepository", "https://x/y; rm -rf /", "appRef", "v1"), "appRepository", "https:// or ssh git URL"},
+	{"ref missing", "blue", blueConfig("amiId", testutil.Unset, "appRepository", "https://github.com/acme/webapi.git"), "appRef", "required unless webapi:amiId is set"},
+	{"ref with spaces", "blue", blueConfig("amiId", testutil.Unset, "appRepository", "https://github.com/acme/webapi.git", "appRef", "v1 && x"), "appRef", "want a git ref"},
+	{"ref like an option", "blue", blueConfig("amiId", testutil.Unset, "appRepository", "https://github.com/acme/webapi.git", "appRef", "--upload-pack=x"), "appRef", "not starting with '-'"},
 	{"bake subnet invalid", "blue", blueConfig("bakeSubnetId", "vpc-0123456789abcdef0"), "bakeSubnetId", "want a subnet id"},
 	{"bake instance type invalid", "blue", blueConfig("bakeInstanceType", "t3"), "bakeInstanceType", "EC2 instance type"},
 	{"5xx alarm out of range", "blue", blueConfig("alarm5xxPercent", "0"), "alarm5xxPercent", "from 1 to 100"},

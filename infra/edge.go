@@ -55,30 +55,87 @@ type Edge struct {
 
 // NewEdge creates the edge.
 func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.ResourceOption) (*Edge, error) {
-	e := &Edge{TargetGroups: map[Color]*lb.TargetGroup{}}
+	e := &Edge{}
 	if err := ctx.RegisterComponentResource(TypeEdge, name, e, opts...); err != nil {
 		return nil, fmt.Errorf("edge: register: %w", err)
 	}
 	parent := pulumi.Parent(e)
-	shared := tagMap(args.Tags)
 
-	albSG, err := ec2.NewSecurityGroup(ctx, name+"-alb-sg", &ec2.SecurityGroupArgs{
+	sgs, err := newEdgeSecurityGroups(ctx, name, args, parent)
+	if err != nil {
+		return nil, err
+	}
+	alb, err := newLoadBalancer(ctx, name, args, sgs.alb, parent)
+	if err != nil {
+		return nil, err
+	}
+	if e.TargetGroups, err = newTargetGroups(ctx, name, args, parent); err != nil {
+		return nil, err
+	}
+	if e.Listener, e.URL, err = newListeners(ctx, name, args, alb, e.TargetGroups, parent); err != nil {
+		return nil, err
+	}
+	if err := newHeaderRules(ctx, name, args.Tags, e.Listener, e.TargetGroups, parent); err != nil {
+		return nil, err
+	}
+
+	e.AlbSecurityGroupID = sgs.alb.ID()
+	e.InstanceSecurityGroupID = sgs.instances.ID()
+	e.Alb = alb
+	if err := ctx.RegisterResourceOutputs(e, pulumi.Map{
+		"albArn":      alb.Arn,
+		"albDnsName":  alb.DnsName,
+		"listenerArn": e.Listener.Arn,
+		"url":         e.URL,
+	}); err != nil {
+		return nil, fmt.Errorf("edge: outputs: %w", err)
+	}
+	return e, nil
+}
+
+// edgeSecurityGroups are the ALB's group and the instances' group, which only each other
+// may cross on the app port.
+type edgeSecurityGroups struct {
+	alb       *ec2.SecurityGroup
+	instances *ec2.SecurityGroup
+}
+
+// newEdgeSecurityGroups creates both security groups and every rule in them. Rules are
+// separate resources, never inline, so one rule changes without touching the others.
+func newEdgeSecurityGroups(ctx *pulumi.Context, name string, args *EdgeArgs, parent pulumi.ResourceOption) (edgeSecurityGroups, error) {
+	var sgs edgeSecurityGroups
+	var err error
+	sgs.alb, err = ec2.NewSecurityGroup(ctx, name+"-alb-sg", &ec2.SecurityGroupArgs{
 		VpcId:       args.VpcID,
 		Description: pulumi.String("webapi ALB: HTTP/HTTPS from the allowed ranges only"),
 		Tags:        tagMap(args.Tags, "Name", name+"-alb"),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("edge: alb security group: %w", err)
+		return sgs, fmt.Errorf("edge: alb security group: %w", err)
 	}
-	instSG, err := ec2.NewSecurityGroup(ctx, name+"-instance-sg", &ec2.SecurityGroupArgs{
+	sgs.instances, err = ec2.NewSecurityGroup(ctx, name+"-instance-sg", &ec2.SecurityGroupArgs{
 		VpcId:       args.VpcID,
 		Description: pulumi.String("webapi instances: app port from the ALB only; no RDP/WinRM/SSH (Session Manager instead)"),
 		Tags:        tagMap(args.Tags, "Name", name+"-instances"),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("edge: instance security group: %w", err)
+		return sgs, fmt.Errorf("edge: instance security group: %w", err)
 	}
+	if err := newAlbIngressRules(ctx, name, args, sgs.alb, parent); err != nil {
+		return sgs, err
+	}
+	if err := newAlbToInstanceRules(ctx, name, args.Tags, sgs, parent); err != nil {
+		return sgs, err
+	}
+	if err := newInstanceEgressRules(ctx, name, args.Tags, sgs.instances, parent); err != nil {
+		return sgs, err
+	}
+	return sgs, nil
+}
 
+// newAlbIngressRules opens the listener ports (80, and 443 with a certificate) to each
+// allowed range: one rule per range and port, IPv4 or IPv6 as the range is.
+func newAlbIngressRules(ctx *pulumi.Context, name string, args *EdgeArgs, albSG *ec2.SecurityGroup, parent pulumi.ResourceOption) error {
 	ports := []int{80}
 	if args.CertificateArn != "" {
 		ports = append(ports, 443)
@@ -86,7 +143,7 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 	for i, cidr := range args.IngressCidrs {
 		p, err := netip.ParsePrefix(cidr)
 		if err != nil {
-			return nil, fmt.Errorf("edge: ingress cidr %q: %w", cidr, err)
+			return fmt.Errorf("edge: ingress cidr %q: %w", cidr, err)
 		}
 		for _, port := range ports {
 			rule := &vpc.SecurityGroupIngressRuleArgs{
@@ -95,7 +152,7 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 				FromPort:        pulumi.Int(port),
 				ToPort:          pulumi.Int(port),
 				Description:     pulumi.Sprintf("port %d from %s", port, cidr),
-				Tags:            shared,
+				Tags:            tagMap(args.Tags),
 			}
 			if p.Addr().Is4() {
 				rule.CidrIpv4 = pulumi.String(cidr)
@@ -103,34 +160,45 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 				rule.CidrIpv6 = pulumi.String(cidr)
 			}
 			if _, err := vpc.NewSecurityGroupIngressRule(ctx, fmt.Sprintf("%s-alb-in-%d-%d", name, port, i), rule, parent); err != nil {
-				return nil, fmt.Errorf("edge: alb ingress %s:%d: %w", cidr, port, err)
+				return fmt.Errorf("edge: alb ingress %s:%d: %w", cidr, port, err)
 			}
 		}
 	}
+	return nil
+}
+
+// newAlbToInstanceRules lets the ALB reach the instances' app port, and nothing else
+// reach it: both sides name the other group, never a CIDR.
+func newAlbToInstanceRules(ctx *pulumi.Context, name string, tags map[string]string, sgs edgeSecurityGroups, parent pulumi.ResourceOption) error {
 	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-alb-to-instances", &vpc.SecurityGroupEgressRuleArgs{
-		SecurityGroupId:           albSG.ID(),
+		SecurityGroupId:           sgs.alb.ID(),
 		IpProtocol:                pulumi.String("tcp"),
 		FromPort:                  pulumi.Int(AppPort),
 		ToPort:                    pulumi.Int(AppPort),
-		ReferencedSecurityGroupId: instSG.ID(),
+		ReferencedSecurityGroupId: sgs.instances.ID(),
 		Description:               pulumi.String("to the instances' app port"),
-		Tags:                      shared,
+		Tags:                      tagMap(tags),
 	}, parent); err != nil {
-		return nil, fmt.Errorf("edge: alb egress: %w", err)
+		return fmt.Errorf("edge: alb egress: %w", err)
 	}
 	if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-instances-from-alb", &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId:           instSG.ID(),
+		SecurityGroupId:           sgs.instances.ID(),
 		IpProtocol:                pulumi.String("tcp"),
 		FromPort:                  pulumi.Int(AppPort),
 		ToPort:                    pulumi.Int(AppPort),
-		ReferencedSecurityGroupId: albSG.ID(),
+		ReferencedSecurityGroupId: sgs.alb.ID(),
 		Description:               pulumi.String("app port from the ALB only"),
-		Tags:                      shared,
+		Tags:                      tagMap(tags),
 	}, parent); err != nil {
-		return nil, fmt.Errorf("edge: instance ingress: %w", err)
+		return fmt.Errorf("edge: instance ingress: %w", err)
 	}
-	// Instances reach Systems Manager, CloudWatch and Windows Update over HTTPS (and
-	// HTTP for certificate revocation lists) through NAT or endpoints; nothing else.
+	return nil
+}
+
+// newInstanceEgressRules: instances reach Systems Manager, CloudWatch and Windows Update
+// over HTTPS (and HTTP for certificate revocation lists) through NAT or endpoints;
+// nothing else.
+func newInstanceEgressRules(ctx *pulumi.Context, name string, tags map[string]string, instSG *ec2.SecurityGroup, parent pulumi.ResourceOption) error {
 	for _, port := range []int{443, 80} {
 		if _, err := vpc.NewSecurityGroupEgressRule(ctx, fmt.Sprintf("%s-instances-out-%d", name, port), &vpc.SecurityGroupEgressRuleArgs{
 			SecurityGroupId: instSG.ID(),
@@ -139,12 +207,16 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 			ToPort:          pulumi.Int(port),
 			CidrIpv4:        pulumi.String("0.0.0.0/0"),
 			Description:     pulumi.Sprintf("outbound %d (SSM, CloudWatch, updates)", port),
-			Tags:            shared,
+			Tags:            tagMap(tags),
 		}, parent); err != nil {
-			return nil, fmt.Errorf("edge: instance egress %d: %w", port, err)
+			return fmt.Errorf("edge: instance egress %d: %w", port, err)
 		}
 	}
+	return nil
+}
 
+// newLoadBalancer creates the internet-facing ALB in the public subnets.
+func newLoadBalancer(ctx *pulumi.Context, name string, args *EdgeArgs, albSG *ec2.SecurityGroup, parent pulumi.ResourceOption) (*lb.LoadBalancer, error) {
 	albArgs := &lb.LoadBalancerArgs{
 		LoadBalancerType:         pulumi.String("application"),
 		Internal:                 pulumi.Bool(false),
@@ -168,12 +240,17 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 	if err != nil {
 		return nil, fmt.Errorf("edge: load balancer: %w", err)
 	}
+	return alb, nil
+}
 
+// newTargetGroups creates one target group per colour, in Colors order.
+func newTargetGroups(ctx *pulumi.Context, name string, args *EdgeArgs, parent pulumi.ResourceOption) (map[Color]*lb.TargetGroup, error) {
 	hc := args.HealthCheck
 	timeout := 5
 	if hc.Interval <= timeout {
 		timeout = hc.Interval - 1 // the ALB wants the timeout below the interval
 	}
+	tgs := map[Color]*lb.TargetGroup{}
 	for _, c := range Colors {
 		tg, err := lb.NewTargetGroup(ctx, fmt.Sprintf("%s-tg-%s", name, c), &lb.TargetGroupArgs{
 			VpcId:      args.VpcID,
@@ -198,59 +275,66 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 		if err != nil {
 			return nil, fmt.Errorf("edge: target group %s: %w", c, err)
 		}
-		e.TargetGroups[c] = tg
+		tgs[c] = tg
 	}
+	return tgs, nil
+}
 
-	forward := weightedForward(args.Weights, e.TargetGroups)
-	if args.CertificateArn != "" {
-		e.Listener, err = lb.NewListener(ctx, name+"-https", &lb.ListenerArgs{
-			LoadBalancerArn: alb.Arn,
-			Port:            pulumi.Int(443),
-			Protocol:        pulumi.String("HTTPS"),
-			SslPolicy:       pulumi.String(tlsPolicy),
-			CertificateArn:  pulumi.String(args.CertificateArn),
-			DefaultActions:  lb.ListenerDefaultActionArray{forward},
-			Tags:            shared,
-		}, parent)
-		if err != nil {
-			return nil, fmt.Errorf("edge: https listener: %w", err)
-		}
-		if _, err := lb.NewListener(ctx, name+"-http-redirect", &lb.ListenerArgs{
-			LoadBalancerArn: alb.Arn,
-			Port:            pulumi.Int(80),
-			Protocol:        pulumi.String("HTTP"),
-			DefaultActions: lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{
-				Type: pulumi.String("redirect"),
-				Redirect: &lb.ListenerDefaultActionRedirectArgs{
-					Protocol:   pulumi.String("HTTPS"),
-					Port:       pulumi.String("443"),
-					StatusCode: pulumi.String("HTTP_301"),
-				},
-			}},
-			Tags: shared,
-		}, parent); err != nil {
-			return nil, fmt.Errorf("edge: http redirect listener: %w", err)
-		}
-		e.URL = pulumi.Sprintf("https://%s", alb.DnsName)
-	} else {
-		e.Listener, err = lb.NewListener(ctx, name+"-http", &lb.ListenerArgs{
+// newListeners creates the traffic listener, whose default action carries the weights,
+// and returns it with the URL it serves: HTTPS (and an HTTP listener that only
+// redirects) with a certificate, plain HTTP without.
+func newListeners(ctx *pulumi.Context, name string, args *EdgeArgs, alb *lb.LoadBalancer, tgs map[Color]*lb.TargetGroup, parent pulumi.ResourceOption) (*lb.Listener, pulumi.StringOutput, error) {
+	forward := weightedForward(args.Weights, tgs)
+	if args.CertificateArn == "" {
+		listener, err := lb.NewListener(ctx, name+"-http", &lb.ListenerArgs{
 			LoadBalancerArn: alb.Arn,
 			Port:            pulumi.Int(80),
 			Protocol:        pulumi.String("HTTP"),
 			DefaultActions:  lb.ListenerDefaultActionArray{forward},
-			Tags:            shared,
+			Tags:            tagMap(args.Tags),
 		}, parent)
 		if err != nil {
-			return nil, fmt.Errorf("edge: http listener: %w", err)
+			return nil, pulumi.StringOutput{}, fmt.Errorf("edge: http listener: %w", err)
 		}
-		e.URL = pulumi.Sprintf("http://%s", alb.DnsName)
+		return listener, pulumi.Sprintf("http://%s", alb.DnsName), nil
 	}
+	listener, err := lb.NewListener(ctx, name+"-https", &lb.ListenerArgs{
+		LoadBalancerArn: alb.Arn,
+		Port:            pulumi.Int(443),
+		Protocol:        pulumi.String("HTTPS"),
+		SslPolicy:       pulumi.String(tlsPolicy),
+		CertificateArn:  pulumi.String(args.CertificateArn),
+		DefaultActions:  lb.ListenerDefaultActionArray{forward},
+		Tags:            tagMap(args.Tags),
+	}, parent)
+	if err != nil {
+		return nil, pulumi.StringOutput{}, fmt.Errorf("edge: https listener: %w", err)
+	}
+	if _, err := lb.NewListener(ctx, name+"-http-redirect", &lb.ListenerArgs{
+		LoadBalancerArn: alb.Arn,
+		Port:            pulumi.Int(80),
+		Protocol:        pulumi.String("HTTP"),
+		DefaultActions: lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{
+			Type: pulumi.String("redirect"),
+			Redirect: &lb.ListenerDefaultActionRedirectArgs{
+				Protocol:   pulumi.String("HTTPS"),
+				Port:       pulumi.String("443"),
+				StatusCode: pulumi.String("HTTP_301"),
+			},
+		}},
+		Tags: tagMap(args.Tags),
+	}, parent); err != nil {
+		return nil, pulumi.StringOutput{}, fmt.Errorf("edge: http redirect listener: %w", err)
+	}
+	return listener, pulumi.Sprintf("https://%s", alb.DnsName), nil
+}
 
-	// A request with X-Webapi-Color: <colour> reaches that colour alone, whatever the
-	// weights: the way to smoke-test an idle colour through the real ALB.
+// newHeaderRules: a request with X-Webapi-Color: <colour> reaches that colour alone,
+// whatever the weights: the way to smoke-test an idle colour through the real ALB.
+func newHeaderRules(ctx *pulumi.Context, name string, tags map[string]string, listener *lb.Listener, tgs map[Color]*lb.TargetGroup, parent pulumi.ResourceOption) error {
 	for i, c := range Colors {
 		if _, err := lb.NewListenerRule(ctx, fmt.Sprintf("%s-pin-%s", name, c), &lb.ListenerRuleArgs{
-			ListenerArn: e.Listener.Arn,
+			ListenerArn: listener.Arn,
 			Priority:    pulumi.Int(10 * (i + 1)),
 			Conditions: lb.ListenerRuleConditionArray{&lb.ListenerRuleConditionArgs{
 				HttpHeader: &lb.ListenerRuleConditionHttpHeaderArgs{
@@ -260,26 +344,14 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 			}},
 			Actions: lb.ListenerRuleActionArray{&lb.ListenerRuleActionArgs{
 				Type:           pulumi.String("forward"),
-				TargetGroupArn: e.TargetGroups[c].Arn,
+				TargetGroupArn: tgs[c].Arn,
 			}},
-			Tags: tagMap(withColor(args.Tags, string(c))),
+			Tags: tagMap(withColor(tags, string(c))),
 		}, parent); err != nil {
-			return nil, fmt.Errorf("edge: %s header rule: %w", c, err)
+			return fmt.Errorf("edge: %s header rule: %w", c, err)
 		}
 	}
-
-	e.AlbSecurityGroupID = albSG.ID()
-	e.InstanceSecurityGroupID = instSG.ID()
-	e.Alb = alb
-	if err := ctx.RegisterResourceOutputs(e, pulumi.Map{
-		"albArn":      alb.Arn,
-		"albDnsName":  alb.DnsName,
-		"listenerArn": e.Listener.Arn,
-		"url":         e.URL,
-	}); err != nil {
-		return nil, fmt.Errorf("edge: outputs: %w", err)
-	}
-	return e, nil
+	return nil
 }
 
 // weightedForward is the listener's default action: one forward to both target groups

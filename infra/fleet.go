@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
@@ -50,6 +52,13 @@ type Fleet struct {
 	LaunchTemplateID pulumi.IDOutput
 }
 
+// instancePolicies are the managed policies of the instance role, by the suffix of their
+// attachment's name. A slice, not a map: resources register in the same order every run.
+var instancePolicies = []struct{ key, arn string }{
+	{"ssm", ssmCorePolicy},
+	{"cwagent", cloudWatchAgentPolicy},
+}
+
 // NewFleet creates one colour's fleet.
 func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.ResourceOption) (*Fleet, error) {
 	f := &Fleet{}
@@ -57,8 +66,34 @@ func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.
 		return nil, fmt.Errorf("fleet %s: register: %w", args.Color, err)
 	}
 	parent := pulumi.Parent(f)
-	tags := tagMap(args.Tags)
 
+	profile, err := newInstanceProfile(ctx, name, args, parent)
+	if err != nil {
+		return nil, err
+	}
+	lt, err := newLaunchTemplate(ctx, name, args, profile, parent)
+	if err != nil {
+		return nil, err
+	}
+	asg, err := newAutoScalingGroup(ctx, name, args, lt, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	f.AsgName = asg.Name
+	f.LaunchTemplateID = lt.ID()
+	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
+		"asgName":          asg.Name,
+		"launchTemplateId": lt.ID(),
+	}); err != nil {
+		return nil, fmt.Errorf("fleet %s: outputs: %w", args.Color, err)
+	}
+	return f, nil
+}
+
+// newInstanceProfile creates the instances' role, with the managed policies Session
+// Manager and the CloudWatch agent need and nothing else, and its instance profile.
+func newInstanceProfile(ctx *pulumi.Context, name string, args *FleetArgs, parent pulumi.ResourceOption) (*iam.InstanceProfile, error) {
 	trust, err := json.Marshal(assumeRolePolicy("ec2.amazonaws.com"))
 	if err != nil {
 		return nil, fmt.Errorf("fleet %s: trust policy: %w", args.Color, err)
@@ -66,27 +101,32 @@ func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.
 	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
 		AssumeRolePolicy: pulumi.String(trust),
 		Description:      pulumi.Sprintf("webapi %s instances: Systems Manager and CloudWatch agent only", args.Color),
-		Tags:             tags,
+		Tags:             tagMap(args.Tags),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("fleet %s: role: %w", args.Color, err)
 	}
-	for key, arn := range map[string]string{"ssm": ssmCorePolicy, "cwagent": cloudWatchAgentPolicy} {
-		if _, err := iam.NewRolePolicyAttachment(ctx, fmt.Sprintf("%s-%s", name, key), &iam.RolePolicyAttachmentArgs{
+	for _, p := range instancePolicies {
+		if _, err := iam.NewRolePolicyAttachment(ctx, fmt.Sprintf("%s-%s", name, p.key), &iam.RolePolicyAttachmentArgs{
 			Role:      role.Name,
-			PolicyArn: pulumi.String(arn),
+			PolicyArn: pulumi.String(p.arn),
 		}, parent); err != nil {
-			return nil, fmt.Errorf("fleet %s: policy %s: %w", args.Color, key, err)
+			return nil, fmt.Errorf("fleet %s: policy %s: %w", args.Color, p.key, err)
 		}
 	}
 	profile, err := iam.NewInstanceProfile(ctx, name+"-profile", &iam.InstanceProfileArgs{
 		Role: role.Name,
-		Tags: tags,
+		Tags: tagMap(args.Tags),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("fleet %s: instance profile: %w", args.Color, err)
 	}
+	return profile, nil
+}
 
+// newLaunchTemplate describes one instance: the AMI, IMDSv2 only, an encrypted root
+// volume, the instance security group and no key pair (Session Manager instead).
+func newLaunchTemplate(ctx *pulumi.Context, name string, args *FleetArgs, profile *iam.InstanceProfile, parent pulumi.ResourceOption) (*ec2.LaunchTemplate, error) {
 	userData := args.AmiID.ToStringOutput().ApplyT(func(ami string) string {
 		return base64.StdEncoding.EncodeToString([]byte(UserData(args.Color, args.AppVersion, ami)))
 	}).(pulumi.StringOutput)
@@ -118,7 +158,7 @@ func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.
 		Monitoring: &ec2.LaunchTemplateMonitoringArgs{Enabled: pulumi.Bool(true)},
 		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
 			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: tagMap(args.Tags, "Name", name, "app-version", args.AppVersion)},
-			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: tags},
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: tagMap(args.Tags)},
 		},
 		UserData: userData,
 		Tags:     tagMap(args.Tags, "app-version", args.AppVersion),
@@ -126,9 +166,14 @@ func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.
 	if err != nil {
 		return nil, fmt.Errorf("fleet %s: launch template: %w", args.Color, err)
 	}
+	return lt, nil
+}
 
+// newAutoScalingGroup runs the launch template's latest version in the private subnets,
+// registered in the colour's target group and judged by its health check.
+func newAutoScalingGroup(ctx *pulumi.Context, name string, args *FleetArgs, lt *ec2.LaunchTemplate, parent pulumi.ResourceOption) (*autoscaling.Group, error) {
 	var asgTags autoscaling.GroupTagArray
-	for _, k := range sortedKeys(args.Tags) {
+	for _, k := range slices.Sorted(maps.Keys(args.Tags)) {
 		asgTags = append(asgTags, &autoscaling.GroupTagArgs{Key: pulumi.String(k), Value: pulumi.String(args.Tags[k]), PropagateAtLaunch: pulumi.Bool(true)})
 	}
 	asg, err := autoscaling.NewGroup(ctx, name+"-asg", &autoscaling.GroupArgs{
@@ -164,16 +209,7 @@ func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.
 	if err != nil {
 		return nil, fmt.Errorf("fleet %s: auto scaling group: %w", args.Color, err)
 	}
-
-	f.AsgName = asg.Name
-	f.LaunchTemplateID = lt.ID()
-	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
-		"asgName":          asg.Name,
-		"launchTemplateId": lt.ID(),
-	}); err != nil {
-		return nil, fmt.Errorf("fleet %s: outputs: %w", args.Color, err)
-	}
-	return f, nil
+	return asg, nil
 }
 
 // UserData is the instance's first-boot script: it records which colour and version the

@@ -10,15 +10,34 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// guardrailScenario is one stack shape the guardrails are checked against, with what
+// that shape must contain, so that no check passes by finding nothing to check.
+type guardrailScenario struct {
+	name string
+	// stack is the stack's name and colour: its fleet's tags carry it.
+	stack string
+	// edge: the stack owns the network and the ALB (security groups, subnets, listeners).
+	edge bool
+	// https: a certificate is set, so the traffic listener is HTTPS and HTTP only redirects.
+	https bool
+	// flowLogs: the VPC's flow logs have their own role with an inline policy.
+	flowLogs bool
+	r        runResult
+}
+
 // guardrailScenarios are the stacks every guardrail is checked against: each role, with
 // and without a certificate, each NAT mode.
-func guardrailScenarios(t *testing.T) map[string]runResult {
+func guardrailScenarios(t *testing.T) []guardrailScenario {
 	edge := edgeOutputsOf(t, "greenWeight", "20")
-	return map[string]runResult{
-		"blue default":             runOK(t, "blue", blueConfig(), nil),
-		"blue https, no nat, logs": runOK(t, "blue", blueConfig("certificateArn", testCert, "natGateways", "none", "accessLogsBucket", "alb-logs", "ingressCidrs", `["203.0.113.0/24","2001:db8::/32"]`), nil),
-		"blue single nat 3 azs":    runOK(t, "blue", blueConfig("natGateways", "single", "azCount", "3"), nil),
-		"green":                    runOK(t, "green", greenConfig(), edge),
+	return []guardrailScenario{
+		{name: "blue default", stack: "blue", edge: true, flowLogs: true,
+			r: runOK(t, "blue", blueConfig(), nil)},
+		{name: "blue https, no nat, logs", stack: "blue", edge: true, https: true, flowLogs: true,
+			r: runOK(t, "blue", blueConfig("certificateArn", testCert, "natGateways", "none", "accessLogsBucket", "alb-logs", "ingressCidrs", `["203.0.113.0/24","2001:db8::/32"]`), nil)},
+		{name: "blue single nat 3 azs, no flow logs", stack: "blue", edge: true,
+			r: runOK(t, "blue", blueConfig("natGateways", "single", "azCount", "3", "flowLogs", "false"), nil)},
+		{name: "green", stack: "green",
+			r: runOK(t, "green", greenConfig(), edge)},
 	}
 }
 
@@ -33,8 +52,9 @@ func portsCovered(from, to any, proto any) func(int) bool {
 }
 
 func TestGuardrailNoAdminPortsAndNoInternetToInstances(t *testing.T) {
-	for name, r := range guardrailScenarios(t) {
-		t.Run(name, func(t *testing.T) {
+	for _, sc := range guardrailScenarios(t) {
+		t.Run(sc.name, func(t *testing.T) {
+			r := sc.r
 			// The instances' security groups are the ones their launch templates use.
 			instanceSGs := map[string]bool{}
 			for _, lt := range r.mocks.byType(tLT) {
@@ -43,11 +63,22 @@ func TestGuardrailNoAdminPortsAndNoInternetToInstances(t *testing.T) {
 				}
 			}
 			require.NotEmpty(t, instanceSGs)
+			assert.Empty(t, r.mocks.byType("aws:ec2/securityGroupRule:SecurityGroupRule"), "the legacy rule type is not used")
+			if !sc.edge {
+				assert.Empty(t, r.mocks.byType(tSG), "a colour stack uses the edge stack's security groups")
+				assert.Empty(t, r.mocks.byType(tIngress), "a colour stack opens nothing")
+				return
+			}
 
-			for _, sg := range r.mocks.byType(tSG) {
+			sgs := r.mocks.byType(tSG)
+			require.NotEmpty(t, sgs)
+			for _, sg := range sgs {
 				assert.Nil(t, prop(sg.Inputs, "ingress"), "%s: security groups use separate rule resources, no inline ingress", sg.Name)
 			}
-			for _, rule := range r.mocks.byType(tIngress) {
+			rules := r.mocks.byType(tIngress)
+			require.NotEmpty(t, rules)
+			instanceRules := 0
+			for _, rule := range rules {
 				covers := portsCovered(prop(rule.Inputs, "fromPort"), prop(rule.Inputs, "toPort"), prop(rule.Inputs, "ipProtocol"))
 				for _, p := range forbiddenPorts {
 					assert.False(t, covers(p), "%s opens port %d", rule.Name, p)
@@ -55,6 +86,7 @@ func TestGuardrailNoAdminPortsAndNoInternetToInstances(t *testing.T) {
 				cidr4, _ := prop(rule.Inputs, "cidrIpv4").(string)
 				cidr6, _ := prop(rule.Inputs, "cidrIpv6").(string)
 				if instanceSGs[prop(rule.Inputs, "securityGroupId").(string)] {
+					instanceRules++
 					assert.Empty(t, cidr4+cidr6, "%s: instances accept traffic from a security group only, never a CIDR", rule.Name)
 					assert.NotNil(t, prop(rule.Inputs, "referencedSecurityGroupId"), rule.Name)
 					assert.Equal(t, float64(AppPort), prop(rule.Inputs, "fromPort"), rule.Name)
@@ -65,16 +97,15 @@ func TestGuardrailNoAdminPortsAndNoInternetToInstances(t *testing.T) {
 					assert.Equal(t, prop(rule.Inputs, "fromPort"), prop(rule.Inputs, "toPort"), rule.Name)
 				}
 			}
-			for _, typ := range []string{"aws:ec2/securityGroupRule:SecurityGroupRule"} {
-				assert.Empty(t, r.mocks.byType(typ), "legacy rule type %s is not used", typ)
-			}
+			assert.Equal(t, 1, instanceRules, "the instances' one ingress rule: the app port from the ALB")
 		})
 	}
 }
 
 func TestGuardrailLaunchTemplates(t *testing.T) {
-	for name, r := range guardrailScenarios(t) {
-		t.Run(name, func(t *testing.T) {
+	for _, sc := range guardrailScenarios(t) {
+		t.Run(sc.name, func(t *testing.T) {
+			r := sc.r
 			lts := r.mocks.byType(tLT)
 			require.Len(t, lts, 1)
 			for _, lt := range lts {
@@ -95,60 +126,83 @@ func TestGuardrailLaunchTemplates(t *testing.T) {
 }
 
 func TestGuardrailLoadBalancerAndListeners(t *testing.T) {
-	for name, r := range guardrailScenarios(t) {
-		t.Run(name, func(t *testing.T) {
-			for _, alb := range r.mocks.byType(tALB) {
-				assert.Equal(t, true, prop(alb.Inputs, "dropInvalidHeaderFields"), "ALB drops invalid headers")
-				assert.Equal(t, true, prop(alb.Inputs, "enableDeletionProtection"))
-				for _, s := range prop(alb.Inputs, "subnets").([]any) {
-					assert.Contains(t, s, "public", "the ALB sits in public subnets")
-				}
+	for _, sc := range guardrailScenarios(t) {
+		t.Run(sc.name, func(t *testing.T) {
+			r := sc.r
+			albs, listeners := r.mocks.byType(tALB), r.mocks.byType(tListener)
+			if !sc.edge {
+				assert.Empty(t, albs, "a colour stack uses the edge stack's ALB")
+				assert.Empty(t, listeners)
+				return
 			}
-			https := false
-			for _, l := range r.mocks.byType(tListener) {
-				if prop(l.Inputs, "protocol") == "HTTPS" {
-					https = true
+			require.Len(t, albs, 1)
+			assert.Equal(t, true, prop(albs[0].Inputs, "dropInvalidHeaderFields"), "ALB drops invalid headers")
+			assert.Equal(t, true, prop(albs[0].Inputs, "enableDeletionProtection"))
+			subnets, _ := prop(albs[0].Inputs, "subnets").([]any)
+			require.NotEmpty(t, subnets)
+			for _, s := range subnets {
+				assert.Contains(t, s, "public", "the ALB sits in public subnets")
+			}
+
+			actions := map[string]any{} // protocol → default action type
+			for _, l := range listeners {
+				protocol := prop(l.Inputs, "protocol").(string)
+				actions[protocol] = prop(l.Inputs, "defaultActions").([]any)[0].(map[string]any)["type"]
+				if protocol == "HTTPS" {
 					assert.Equal(t, tlsPolicy, prop(l.Inputs, "sslPolicy"))
 				}
 			}
-			for _, l := range r.mocks.byType(tListener) {
-				if https && prop(l.Inputs, "protocol") == "HTTP" {
-					action := prop(l.Inputs, "defaultActions").([]any)[0].(map[string]any)
-					assert.Equal(t, "redirect", action["type"], "with a certificate, HTTP only redirects to HTTPS")
-				}
-			}
-			if strings.Contains(name, "https") {
-				assert.True(t, https, "a certificate gives an HTTPS listener")
+			if sc.https {
+				assert.Equal(t, map[string]any{"HTTPS": "forward", "HTTP": "redirect"}, actions,
+					"with a certificate, HTTPS serves and HTTP only redirects to it")
+			} else {
+				assert.Equal(t, map[string]any{"HTTP": "forward"}, actions, "without a certificate, one HTTP listener serves")
 			}
 		})
 	}
 }
 
 func TestGuardrailInstancesOnlyInPrivateSubnets(t *testing.T) {
-	for name, r := range guardrailScenarios(t) {
-		t.Run(name, func(t *testing.T) {
-			for _, s := range r.mocks.byType(tSubnet) {
+	for _, sc := range guardrailScenarios(t) {
+		t.Run(sc.name, func(t *testing.T) {
+			r := sc.r
+			subnets := r.mocks.byType(tSubnet)
+			if sc.edge {
+				require.NotEmpty(t, subnets)
+			} else {
+				assert.Empty(t, subnets, "a colour stack uses the edge stack's subnets")
+			}
+			for _, s := range subnets {
 				assert.Equal(t, false, prop(s.Inputs, "mapPublicIpOnLaunch"), "%s gives no public IPs", s.Name)
 			}
-			for _, asg := range r.mocks.byType(tASG) {
-				subnets := prop(asg.Inputs, "vpcZoneIdentifiers").([]any)
-				require.NotEmpty(t, subnets)
-				for _, s := range subnets {
-					assert.Contains(t, s, "private", "%s runs in private subnets only", asg.Name)
-				}
-				assert.Equal(t, "ELB", prop(asg.Inputs, "healthCheckType"))
+			asgs := r.mocks.byType(tASG)
+			require.Len(t, asgs, 1, "one fleet per stack")
+			asgSubnets, _ := prop(asgs[0].Inputs, "vpcZoneIdentifiers").([]any)
+			require.NotEmpty(t, asgSubnets)
+			for _, s := range asgSubnets {
+				assert.Contains(t, s, "private", "%s runs in private subnets only", asgs[0].Name)
 			}
+			assert.Equal(t, "ELB", prop(asgs[0].Inputs, "healthCheckType"))
 		})
 	}
 }
 
 func TestGuardrailIAMIsLeastPrivilege(t *testing.T) {
-	for name, r := range guardrailScenarios(t) {
-		t.Run(name, func(t *testing.T) {
-			for _, a := range r.mocks.byType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+	for _, sc := range guardrailScenarios(t) {
+		t.Run(sc.name, func(t *testing.T) {
+			r := sc.r
+			attachments := r.mocks.byType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+			require.Len(t, attachments, 2, "the fleet's role: Session Manager and the CloudWatch agent")
+			for _, a := range attachments {
 				assert.Contains(t, []any{ssmCorePolicy, cloudWatchAgentPolicy}, prop(a.Inputs, "policyArn"), a.Name)
 			}
-			for _, p := range r.mocks.byType("aws:iam/rolePolicy:RolePolicy") {
+			policies := r.mocks.byType("aws:iam/rolePolicy:RolePolicy")
+			if sc.flowLogs {
+				require.Len(t, policies, 1, "the flow logs' delivery policy")
+			} else {
+				require.Empty(t, policies)
+			}
+			for _, p := range policies {
 				var doc struct {
 					Statement []struct {
 						Action   any
@@ -156,13 +210,31 @@ func TestGuardrailIAMIsLeastPrivilege(t *testing.T) {
 					}
 				}
 				require.NoError(t, json.Unmarshal([]byte(prop(p.Inputs, "policy").(string)), &doc))
+				require.NotEmpty(t, doc.Statement, p.Name)
 				for _, st := range doc.Statement {
 					assert.NotContains(t, fmt.Sprint(st.Action), "*", "%s: no wildcard actions", p.Name)
-					assert.NotEqual(t, "*", st.Resource, "%s: scoped to its resource", p.Name)
+					resources := policyStrings(st.Resource)
+					require.NotEmpty(t, resources, "%s: every statement names its resources", p.Name)
+					assert.NotContains(t, resources, "*", "%s: scoped to its resource", p.Name)
 				}
 			}
 		})
 	}
+}
+
+// policyStrings reads an IAM policy element that may be one string or a list of them.
+func policyStrings(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, fmt.Sprint(e))
+		}
+		return out
+	}
+	return nil
 }
 
 // untaggable are AWS resource types that take no tags.
@@ -173,13 +245,11 @@ var untaggable = map[string]bool{
 }
 
 func TestGuardrailEveryResourceTagged(t *testing.T) {
-	for name, r := range guardrailScenarios(t) {
-		t.Run(name, func(t *testing.T) {
-			stackColor := "blue"
-			if strings.HasPrefix(name, "green") {
-				stackColor = "green"
-			}
-			checked := 0
+	for _, sc := range guardrailScenarios(t) {
+		t.Run(sc.name, func(t *testing.T) {
+			r := sc.r
+			stackColor := sc.stack
+			checked, fleet := 0, 0
 			for _, res := range r.mocks.awsResources() {
 				if untaggable[res.Type] {
 					continue
@@ -201,11 +271,17 @@ func TestGuardrailEveryResourceTagged(t *testing.T) {
 				assert.Equal(t, stackColor, tags[TagStack], "%s: stack tag", res.Name)
 				assert.Contains(t, []any{"blue", "green", ColorShared}, tags[TagColor], "%s: colour tag", res.Name)
 				if strings.HasPrefix(res.Name, "fleet-") {
+					fleet++
 					assert.Equal(t, stackColor, tags[TagColor], "%s: a fleet carries its own colour", res.Name)
 				}
 			}
-			assert.GreaterOrEqual(t, checked, 4, "role, instance profile, launch template and ASG at least")
-			for _, lt := range r.mocks.byType(tLT) {
+			assert.Equal(t, 4, fleet, "the fleet's role, instance profile, launch template and ASG")
+			if sc.edge {
+				assert.Greater(t, checked, fleet, "the edge's network and ALB too")
+			}
+			lts := r.mocks.byType(tLT)
+			require.Len(t, lts, 1)
+			for _, lt := range lts {
 				for _, spec := range prop(lt.Inputs, "tagSpecifications").([]any) {
 					tags := spec.(map[string]any)["tags"].(map[string]any)
 					assert.Equal(t, stackColor, tags[TagColor], "instances and volumes carry the colour")

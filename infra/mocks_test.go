@@ -3,7 +3,6 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +10,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
+
+	"github.com/webapi-platform/infra/internal/testutil"
 )
 
 const testRegion = "eu-west-1"
@@ -135,33 +136,15 @@ func (m *mocks) awsResources() []registered {
 	return out
 }
 
-// stackConfig returns a valid config for a role, overridden by kv pairs (un-namespaced).
+// blueConfig is a valid edge stack (testutil.Blue), un-namespaced, with kv pairs applied
+// (the value testutil.Unset removes a key).
 func blueConfig(kv ...string) map[string]string {
-	c := map[string]string{
-		"color": "blue", "edge": "true",
-		"amiId":              "ami-0123456789abcdef0",
-		"deletionProtection": "true",
-	}
-	return override(c, kv...)
+	return testutil.Blue(kv...)
 }
 
+// greenConfig is a valid colour stack reading the blue edge stack (testutil.Green).
 func greenConfig(kv ...string) map[string]string {
-	c := map[string]string{
-		"color": "green", "edgeStack": "organization/webapi/blue",
-		"amiId": "ami-0fedcba9876543210",
-	}
-	return override(c, kv...)
-}
-
-func override(c map[string]string, kv ...string) map[string]string {
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] == "<unset>" {
-			delete(c, kv[i])
-			continue
-		}
-		c[kv[i]] = kv[i+1]
-	}
-	return c
+	return testutil.Green(kv...)
 }
 
 // runResult is what one program run under mocks produced.
@@ -177,10 +160,6 @@ func run(t testing.TB, stack string, cfg map[string]string, edgeOutputs map[stri
 	m := &mocks{edgeOutputs: edgeOutputs}
 	res := runResult{mocks: m}
 	var mu sync.Mutex
-	namespaced := map[string]string{}
-	for k, v := range cfg {
-		namespaced[ConfigNamespace+":"+k] = v
-	}
 	res.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		outs, err := Build(ctx)
 		if err != nil {
@@ -194,8 +173,8 @@ func run(t testing.TB, stack string, cfg map[string]string, edgeOutputs map[stri
 		})
 		return nil
 	}, pulumi.WithMocksWithOrganization("organization", "webapi", stack, m), func(ri *pulumi.RunInfo) {
-		ri.Config = namespaced
-		ri.RootDirectory = ".." // the repository root, where images/ is
+		ri.Config = testutil.StackConfig(cfg).Namespaced()
+		ri.RootDirectory = testutil.RepoRoot() // where Pulumi.yaml and images/ are
 	})
 	return res
 }
@@ -218,15 +197,6 @@ func edgeOutputsOf(t testing.TB, kv ...string) map[string]any {
 	var out map[string]any
 	require.NoError(t, json.Unmarshal(b, &out))
 	return out
-}
-
-func sortedTypes(c map[string]int) []string {
-	var keys []string
-	for k := range c {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // prop reads a nested input value by path ("forward", "targetGroups"...), as plain Go.

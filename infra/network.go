@@ -46,13 +46,50 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, fmt.Errorf("network: register: %w", err)
 	}
 	parent := pulumi.Parent(n)
-	tags := func(extra ...string) pulumi.StringMap { return tagMap(args.Tags, extra...) }
 
+	v, err := newVpc(ctx, name, args, parent)
+	if err != nil {
+		return nil, err
+	}
+	public, err := newPublicTier(ctx, name, args, plan, v, parent)
+	if err != nil {
+		return nil, err
+	}
+	privateIDs, err := newPrivateTier(ctx, name, args, plan, v, public.natIDs, parent)
+	if err != nil {
+		return nil, err
+	}
+	if args.NatGateways == NatNone {
+		if err := newSsmEndpoints(ctx, name, v, args, privateIDs, parent); err != nil {
+			return nil, err
+		}
+	}
+	if args.FlowLogs {
+		if err := newFlowLogs(ctx, name, v, args.Tags, parent); err != nil {
+			return nil, err
+		}
+	}
+
+	n.VpcID = v.ID()
+	n.PublicSubnetIDs = public.subnetIDs.ToStringArrayOutput()
+	n.PrivateSubnetIDs = privateIDs.ToStringArrayOutput()
+	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"vpcId":            n.VpcID,
+		"publicSubnetIds":  n.PublicSubnetIDs,
+		"privateSubnetIds": n.PrivateSubnetIDs,
+	}); err != nil {
+		return nil, fmt.Errorf("network: outputs: %w", err)
+	}
+	return n, nil
+}
+
+// newVpc creates the VPC and closes its default security group.
+func newVpc(ctx *pulumi.Context, name string, args *NetworkArgs, parent pulumi.ResourceOption) (*ec2.Vpc, error) {
 	v, err := ec2.NewVpc(ctx, name+"-vpc", &ec2.VpcArgs{
 		CidrBlock:          pulumi.String(args.VpcCidr.String()),
 		EnableDnsHostnames: pulumi.Bool(true),
 		EnableDnsSupport:   pulumi.Bool(true),
-		Tags:               tags("Name", name+"-vpc"),
+		Tags:               tagMap(args.Tags, "Name", name+"-vpc"),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("network: vpc: %w", err)
@@ -61,17 +98,30 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	// adopting it with no rules leaves nothing open by accident.
 	if _, err := ec2.NewDefaultSecurityGroup(ctx, name+"-default-sg", &ec2.DefaultSecurityGroupArgs{
 		VpcId: v.ID(),
-		Tags:  tags("Name", name+"-default-closed"),
+		Tags:  tagMap(args.Tags, "Name", name+"-default-closed"),
 	}, parent); err != nil {
 		return nil, fmt.Errorf("network: default security group: %w", err)
 	}
+	return v, nil
+}
 
+// publicTier is what the public subnets hold: the ALB's subnets and the NAT gateways
+// (one per AZ, one in the first AZ, or none, as NatGateways says), in AZ order.
+type publicTier struct {
+	subnetIDs pulumi.StringArray
+	natIDs    []pulumi.IDOutput
+}
+
+// newPublicTier creates the internet gateway, the public route table and, per AZ, a
+// public subnet and its NAT gateway when the mode wants one there.
+func newPublicTier(ctx *pulumi.Context, name string, args *NetworkArgs, plan SubnetPlan, v *ec2.Vpc, parent pulumi.ResourceOption) (publicTier, error) {
+	var tier publicTier
 	igw, err := ec2.NewInternetGateway(ctx, name+"-igw", &ec2.InternetGatewayArgs{
 		VpcId: v.ID(),
-		Tags:  tags("Name", name+"-igw"),
+		Tags:  tagMap(args.Tags, "Name", name+"-igw"),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("network: internet gateway: %w", err)
+		return tier, fmt.Errorf("network: internet gateway: %w", err)
 	}
 	publicRT, err := ec2.NewRouteTable(ctx, name+"-public-rt", &ec2.RouteTableArgs{
 		VpcId: v.ID(),
@@ -79,14 +129,11 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			CidrBlock: pulumi.String("0.0.0.0/0"),
 			GatewayId: igw.ID(),
 		}},
-		Tags: tags("Name", name+"-public", "tier", "public"),
+		Tags: tagMap(args.Tags, "Name", name+"-public", "tier", "public"),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("network: public route table: %w", err)
+		return tier, fmt.Errorf("network: public route table: %w", err)
 	}
-
-	var publicIDs, privateIDs pulumi.StringArray
-	var natIDs []pulumi.IDOutput
 	for i, az := range args.AvailabilityZones {
 		pub, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.SubnetArgs{
 			VpcId:            v.ID(),
@@ -94,45 +141,61 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			AvailabilityZone: pulumi.String(az),
 			// The ALB gets its own addresses; nothing launched here needs a public IP.
 			MapPublicIpOnLaunch: pulumi.Bool(false),
-			Tags:                tags("Name", fmt.Sprintf("%s-public-%s", name, az), "tier", "public"),
+			Tags:                tagMap(args.Tags, "Name", fmt.Sprintf("%s-public-%s", name, az), "tier", "public"),
 		}, parent)
 		if err != nil {
-			return nil, fmt.Errorf("network: public subnet %s: %w", az, err)
+			return tier, fmt.Errorf("network: public subnet %s: %w", az, err)
 		}
 		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.RouteTableAssociationArgs{
 			SubnetId: pub.ID(), RouteTableId: publicRT.ID(),
 		}, parent); err != nil {
-			return nil, fmt.Errorf("network: public route association %s: %w", az, err)
+			return tier, fmt.Errorf("network: public route association %s: %w", az, err)
 		}
-		publicIDs = append(publicIDs, pub.ID().ToStringOutput())
+		tier.subnetIDs = append(tier.subnetIDs, pub.ID().ToStringOutput())
 
 		if args.NatGateways == NatPerAz || (args.NatGateways == NatSingle && i == 0) {
-			eip, err := ec2.NewEip(ctx, fmt.Sprintf("%s-nat-%d", name, i), &ec2.EipArgs{
-				Domain: pulumi.String("vpc"),
-				Tags:   tags("Name", fmt.Sprintf("%s-nat-%s", name, az)),
-			}, parent)
+			natID, err := newNatGateway(ctx, name, i, az, args.Tags, pub, igw, parent)
 			if err != nil {
-				return nil, fmt.Errorf("network: NAT address %s: %w", az, err)
+				return tier, err
 			}
-			nat, err := ec2.NewNatGateway(ctx, fmt.Sprintf("%s-nat-%d", name, i), &ec2.NatGatewayArgs{
-				AllocationId: eip.ID(),
-				SubnetId:     pub.ID(),
-				Tags:         tags("Name", fmt.Sprintf("%s-nat-%s", name, az)),
-			}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
-			if err != nil {
-				return nil, fmt.Errorf("network: NAT gateway %s: %w", az, err)
-			}
-			natIDs = append(natIDs, nat.ID())
+			tier.natIDs = append(tier.natIDs, natID)
 		}
 	}
+	return tier, nil
+}
 
+// newNatGateway creates the NAT gateway of public subnet i and its address.
+func newNatGateway(ctx *pulumi.Context, name string, i int, az string, tags map[string]string, subnet *ec2.Subnet, igw *ec2.InternetGateway, parent pulumi.ResourceOption) (pulumi.IDOutput, error) {
+	eip, err := ec2.NewEip(ctx, fmt.Sprintf("%s-nat-%d", name, i), &ec2.EipArgs{
+		Domain: pulumi.String("vpc"),
+		Tags:   tagMap(tags, "Name", fmt.Sprintf("%s-nat-%s", name, az)),
+	}, parent)
+	if err != nil {
+		return pulumi.IDOutput{}, fmt.Errorf("network: NAT address %s: %w", az, err)
+	}
+	nat, err := ec2.NewNatGateway(ctx, fmt.Sprintf("%s-nat-%d", name, i), &ec2.NatGatewayArgs{
+		AllocationId: eip.ID(),
+		SubnetId:     subnet.ID(),
+		Tags:         tagMap(tags, "Name", fmt.Sprintf("%s-nat-%s", name, az)),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
+	if err != nil {
+		return pulumi.IDOutput{}, fmt.Errorf("network: NAT gateway %s: %w", az, err)
+	}
+	return nat.ID(), nil
+}
+
+// newPrivateTier creates, per AZ, a private subnet and its route table: a default route
+// through its AZ's NAT (perAz), the one NAT (single), or none at all (none).
+func newPrivateTier(ctx *pulumi.Context, name string, args *NetworkArgs, plan SubnetPlan, v *ec2.Vpc, natIDs []pulumi.IDOutput, parent pulumi.ResourceOption) (pulumi.StringArray, error) {
+	var privateIDs pulumi.StringArray
 	for i, az := range args.AvailabilityZones {
+		tags := tagMap(args.Tags, "Name", fmt.Sprintf("%s-private-%s", name, az), "tier", "private")
 		priv, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.SubnetArgs{
 			VpcId:               v.ID(),
 			CidrBlock:           pulumi.String(plan.Private[i].String()),
 			AvailabilityZone:    pulumi.String(az),
 			MapPublicIpOnLaunch: pulumi.Bool(false),
-			Tags:                tags("Name", fmt.Sprintf("%s-private-%s", name, az), "tier", "private"),
+			Tags:                tags,
 		}, parent)
 		if err != nil {
 			return nil, fmt.Errorf("network: private subnet %s: %w", az, err)
@@ -148,7 +211,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		rt, err := ec2.NewRouteTable(ctx, fmt.Sprintf("%s-private-rt-%d", name, i), &ec2.RouteTableArgs{
 			VpcId:  v.ID(),
 			Routes: routes,
-			Tags:   tags("Name", fmt.Sprintf("%s-private-%s", name, az), "tier", "private"),
+			Tags:   tags,
 		}, parent)
 		if err != nil {
 			return nil, fmt.Errorf("network: private route table %s: %w", az, err)
@@ -160,29 +223,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		}
 		privateIDs = append(privateIDs, priv.ID().ToStringOutput())
 	}
-
-	if args.NatGateways == NatNone {
-		if err := newSsmEndpoints(ctx, name, v, args, privateIDs, parent); err != nil {
-			return nil, err
-		}
-	}
-	if args.FlowLogs {
-		if err := newFlowLogs(ctx, name, v, args.Tags, parent); err != nil {
-			return nil, err
-		}
-	}
-
-	n.VpcID = v.ID()
-	n.PublicSubnetIDs = publicIDs.ToStringArrayOutput()
-	n.PrivateSubnetIDs = privateIDs.ToStringArrayOutput()
-	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
-		"vpcId":            n.VpcID,
-		"publicSubnetIds":  n.PublicSubnetIDs,
-		"privateSubnetIds": n.PrivateSubnetIDs,
-	}); err != nil {
-		return nil, fmt.Errorf("network: outputs: %w", err)
-	}
-	return n, nil
+	return privateIDs, nil
 }
 
 // newSsmEndpoints lets instances without internet egress reach Systems Manager.

@@ -78,86 +78,107 @@ type EdgeValues struct {
 // return them: strings, []any, map[string]any, float64) into EdgeValues. stack names
 // the edge stack in errors.
 func ParseEdgeOutputs(stack string, raw map[string]any) (*EdgeValues, error) {
-	missing := func(name string) error {
-		return fmt.Errorf("edge stack %s has no output %q: deploy the edge stack first (webapi:edgeStack)", stack, name)
-	}
-	wrong := func(name string, v any, want string) error {
-		return fmt.Errorf("edge stack %s: output %q is %T (%v), want %s", stack, name, v, v, want)
-	}
+	p := edgeOutputParser{stack: stack, raw: raw}
 	for _, name := range EdgeOutputs {
 		if v, ok := raw[name]; !ok || v == nil {
-			return nil, missing(name)
+			return nil, fmt.Errorf("edge stack %s has no output %q: deploy the edge stack first (webapi:edgeStack)", stack, name)
 		}
-	}
-	str := func(name string) (string, error) {
-		s, ok := raw[name].(string)
-		if !ok || s == "" {
-			return "", wrong(name, raw[name], "a non-empty string")
-		}
-		return s, nil
-	}
-	// colorMap reads a map that must hold a non-empty string for every colour.
-	colorMap := func(name string) (map[string]string, error) {
-		m, ok := raw[name].(map[string]any)
-		if !ok {
-			return nil, wrong(name, raw[name], "a map of colour to string")
-		}
-		out := map[string]string{}
-		for _, c := range Colors {
-			if m[string(c)] == nil {
-				return nil, fmt.Errorf("edge stack %s: output %q has no entry for %s: redeploy the edge stack", stack, name, c)
-			}
-			s, ok := m[string(c)].(string)
-			if !ok || s == "" {
-				return nil, wrong(name+"."+string(c), m[string(c)], "a non-empty string")
-			}
-			out[string(c)] = s
-		}
-		return out, nil
 	}
 	var err error
 	ev := &EdgeValues{}
-	if ev.VpcID, err = str(OutVpcID); err != nil {
+	if ev.VpcID, err = p.str(OutVpcID); err != nil {
 		return nil, err
 	}
-	if ev.InstanceSecurityGroupID, err = str(OutInstanceSecurityGroupID); err != nil {
+	if ev.InstanceSecurityGroupID, err = p.str(OutInstanceSecurityGroupID); err != nil {
 		return nil, err
 	}
-	if ev.AlbArnSuffix, err = str(OutAlbArnSuffix); err != nil {
+	if ev.AlbArnSuffix, err = p.str(OutAlbArnSuffix); err != nil {
 		return nil, err
 	}
-	list, ok := raw[OutPrivateSubnetIDs].([]any)
-	if !ok || len(list) == 0 {
-		return nil, wrong(OutPrivateSubnetIDs, raw[OutPrivateSubnetIDs], "a non-empty list of subnet ids")
-	}
-	for _, v := range list {
-		s, ok := v.(string)
-		if !ok {
-			return nil, wrong(OutPrivateSubnetIDs, v, "subnet id strings")
-		}
-		ev.PrivateSubnetIDs = append(ev.PrivateSubnetIDs, s)
-	}
-	if ev.TargetGroupArns, err = colorMap(OutTargetGroupArns); err != nil {
+	if ev.PrivateSubnetIDs, err = p.subnetIDs(OutPrivateSubnetIDs); err != nil {
 		return nil, err
 	}
-	if ev.TargetGroupArnSuffixes, err = colorMap(OutTargetGroupArnSuffixes); err != nil {
+	if ev.TargetGroupArns, err = p.colorMap(OutTargetGroupArns); err != nil {
 		return nil, err
 	}
-	for name, field := range map[string]*string{
-		OutHealthCheckPath: &ev.HealthCheckPath,
-		OutAlbArn:          &ev.AlbArn,
-		OutAlbURL:          &ev.AlbURL,
-		OutListenerArn:     &ev.ListenerArn,
-		OutListenerURN:     &ev.ListenerURN,
+	if ev.TargetGroupArnSuffixes, err = p.colorMap(OutTargetGroupArnSuffixes); err != nil {
+		return nil, err
+	}
+	for _, opt := range []struct {
+		name  string
+		field *string
+	}{
+		{OutHealthCheckPath, &ev.HealthCheckPath},
+		{OutAlbArn, &ev.AlbArn},
+		{OutAlbURL, &ev.AlbURL},
+		{OutListenerArn, &ev.ListenerArn},
+		{OutListenerURN, &ev.ListenerURN},
 	} {
-		if s, ok := raw[name].(string); ok {
-			*field = s
+		if s, ok := raw[opt.name].(string); ok {
+			*opt.field = s
 		}
 	}
 	if ev.Weights, err = ParseWeights(raw[OutWeights]); err != nil {
 		return nil, fmt.Errorf("edge stack %s: output %q: %w", stack, OutWeights, err)
 	}
 	return ev, nil
+}
+
+// edgeOutputParser reads typed values out of an edge stack's raw outputs; its errors
+// name the edge stack and the output.
+type edgeOutputParser struct {
+	stack string
+	raw   map[string]any
+}
+
+func (p edgeOutputParser) wrong(name string, v any, want string) error {
+	return fmt.Errorf("edge stack %s: output %q is %T (%v), want %s", p.stack, name, v, v, want)
+}
+
+// str reads an output that must be a non-empty string.
+func (p edgeOutputParser) str(name string) (string, error) {
+	s, ok := p.raw[name].(string)
+	if !ok || s == "" {
+		return "", p.wrong(name, p.raw[name], "a non-empty string")
+	}
+	return s, nil
+}
+
+// subnetIDs reads an output that must be a non-empty list of strings.
+func (p edgeOutputParser) subnetIDs(name string) ([]string, error) {
+	list, ok := p.raw[name].([]any)
+	if !ok || len(list) == 0 {
+		return nil, p.wrong(name, p.raw[name], "a non-empty list of subnet ids")
+	}
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		s, ok := v.(string)
+		if !ok {
+			return nil, p.wrong(name, v, "subnet id strings")
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// colorMap reads a map that must hold a non-empty string for every colour.
+func (p edgeOutputParser) colorMap(name string) (map[string]string, error) {
+	m, ok := p.raw[name].(map[string]any)
+	if !ok {
+		return nil, p.wrong(name, p.raw[name], "a map of colour to string")
+	}
+	out := map[string]string{}
+	for _, c := range Colors {
+		if m[string(c)] == nil {
+			return nil, fmt.Errorf("edge stack %s: output %q has no entry for %s: redeploy the edge stack", p.stack, name, c)
+		}
+		s, ok := m[string(c)].(string)
+		if !ok || s == "" {
+			return nil, p.wrong(name+"."+string(c), m[string(c)], "a non-empty string")
+		}
+		out[string(c)] = s
+	}
+	return out, nil
 }
 
 // ParseWeights reads a {"blue": n, "green": m} output and checks it adds up to 100.

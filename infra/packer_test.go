@@ -17,14 +17,14 @@ import (
 func copyImages(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "images")
-	require.NoError(t, os.CopyFS(dst, os.DirFS(filepath.Join("..", "images"))))
+	require.NoError(t, os.CopyFS(dst, os.DirFS(testutil.RepoPath("images"))))
 	return dst
 }
 
 func validate(t *testing.T, dir string) (string, error) {
 	t.Helper()
 	testutil.RequireTool(t, "packer")
-	out, err := exec.Command("bash", filepath.Join("..", "scripts", "validate-images.sh"), dir).CombinedOutput()
+	out, err := exec.Command("bash", testutil.RepoPath("scripts", "validate-images.sh"), dir).CombinedOutput()
 	return string(out), err
 }
 
@@ -64,8 +64,11 @@ func TestPackerFmtCheckCatchesUnformattedTemplates(t *testing.T) {
 	out, err := exec.Command(packer, "fmt", "-check", "-recursive", dir).CombinedOutput()
 	require.NoError(t, err, "images/ is packer fmt clean: %s", out)
 	path := filepath.Join(dir, "windows-app.pkr.hcl")
-	b, _ := os.ReadFile(path)
-	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), "  type        = string", "type=string", 1)), 0o644))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	const anchor = "  type        = string"
+	require.Contains(t, string(b), anchor, "the test's anchor is gone from windows-app.pkr.hcl")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), anchor, "type=string", 1)), 0o644))
 	err = exec.Command(packer, "fmt", "-check", "-recursive", dir).Run()
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit)

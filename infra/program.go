@@ -1,12 +1,12 @@
 package infra
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net/netip"
 	"path/filepath"
 	"slices"
-	"sort"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -88,13 +88,26 @@ func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		return nil, err
 	}
 
+	out := edgeOutputs(cfg, network, edge, weights)
+	return colorResources(ctx, cfg, colorInputs{
+		privateSubnetIDs:        network.PrivateSubnetIDs,
+		instanceSecurityGroupID: edge.InstanceSecurityGroupID.ToStringOutput(),
+		targetGroupArn:          edge.TargetGroups[cfg.Color].Arn,
+		albArnSuffix:            edge.Alb.ArnSuffix,
+		targetGroupArnSuffix:    edge.TargetGroups[cfg.Color].ArnSuffix,
+	}, out)
+}
+
+// edgeOutputs are what the edge stack exports about the shared pieces, for the other
+// colour's stack (EdgeOutputs) and for the tool.
+func edgeOutputs(cfg *Config, network *Network, edge *Edge, weights Weights) pulumi.Map {
 	tgArns := pulumi.StringMap{}
 	tgSuffixes := pulumi.StringMap{}
-	for c, tg := range edge.TargetGroups {
-		tgArns[string(c)] = tg.Arn
-		tgSuffixes[string(c)] = tg.ArnSuffix
+	for _, c := range Colors {
+		tgArns[string(c)] = edge.TargetGroups[c].Arn
+		tgSuffixes[string(c)] = edge.TargetGroups[c].ArnSuffix
 	}
-	out := pulumi.Map{
+	return pulumi.Map{
 		OutRole:                    pulumi.String(RoleEdge),
 		OutVpcID:                   network.VpcID,
 		OutVpcCidr:                 pulumi.String(cfg.VpcCidr),
@@ -115,14 +128,6 @@ func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		OutStableColor:             pulumi.String(string(cfg.StableColor)),
 		OutHealthCheckPath:         pulumi.String(cfg.HealthCheckPath),
 	}
-
-	return colorResources(ctx, cfg, colorInputs{
-		privateSubnetIDs:        network.PrivateSubnetIDs,
-		instanceSecurityGroupID: edge.InstanceSecurityGroupID.ToStringOutput(),
-		targetGroupArn:          edge.TargetGroups[cfg.Color].Arn,
-		albArnSuffix:            edge.Alb.ArnSuffix,
-		targetGroupArnSuffix:    edge.TargetGroups[cfg.Color].ArnSuffix,
-	}, out)
 }
 
 // colorStack owns only its colour: it reads the shared pieces from the edge stack.
@@ -134,10 +139,9 @@ func colorStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	if err := CheckCapacity(cfg, edge.Weights); err != nil {
 		return nil, err
 	}
-	// The image must pass the health check the ALB will run, which is the edge's.
-	if edge.HealthCheckPath != "" {
-		cfg.HealthCheckPath = edge.HealthCheckPath
-	}
+	// The image must pass the health check the ALB will run, which is the edge's; edge
+	// stacks deployed before it was exported leave the stack's own.
+	cfg.HealthCheckPath = cmp.Or(edge.HealthCheckPath, cfg.HealthCheckPath)
 	// ParseEdgeOutputs guarantees both colours in both target group maps.
 	return colorResources(ctx, cfg, colorInputs{
 		privateSubnetIDs:        pulumi.ToStringArray(edge.PrivateSubnetIDs).ToStringArrayOutput(),
@@ -251,19 +255,14 @@ func resolveAvailabilityZones(ctx *pulumi.Context, cfg *Config) ([]string, error
 	if len(res.Names) < cfg.AzCount {
 		return nil, &ConfigError{Key: "azCount", Value: fmt.Sprint(cfg.AzCount), Allowed: fmt.Sprintf("the region offers only %d zones (%v)", len(res.Names), res.Names)}
 	}
-	names := append([]string(nil), res.Names...)
-	sort.Strings(names)
-	return names[:cfg.AzCount], nil
+	return slices.Sorted(slices.Values(res.Names))[:cfg.AzCount], nil
 }
 
 // repoRoot is where Pulumi.yaml, images/ and scripts/ are: the project's root directory
 // when the engine says so, otherwise the working directory (pulumi up runs there).
 // It is made absolute because the bake commands run from it, whatever their own cwd.
 func repoRoot(ctx *pulumi.Context) string {
-	d := ctx.RootDirectory()
-	if d == "" {
-		d = "."
-	}
+	d := cmp.Or(ctx.RootDirectory(), ".")
 	if abs, err := filepath.Abs(d); err == nil {
 		return abs
 	}
@@ -276,13 +275,4 @@ func currentRegion(ctx *pulumi.Context) (string, error) {
 		return "", fmt.Errorf("reading the stack's AWS region: %w", err)
 	}
 	return r.Name, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

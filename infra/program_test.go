@@ -2,6 +2,8 @@ package infra
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,7 +37,7 @@ const (
 func TestEdgeRoleResourceGraph(t *testing.T) {
 	r := runOK(t, "blue", blueConfig(), nil)
 	c := r.mocks.counts()
-	for _, typ := range sortedTypes(c) {
+	for _, typ := range slices.Sorted(maps.Keys(c)) {
 		t.Logf("blue (edge) registers %2d x %s", c[typ], typ)
 	}
 	t.Logf("blue (edge) registers %d resources, %d of them in AWS", len(r.mocks.resources), len(r.mocks.awsResources()))
@@ -66,7 +68,7 @@ func TestColorRoleAgainstMockedEdge(t *testing.T) {
 	edge := edgeOutputsOf(t, "greenWeight", "0")
 	r := runOK(t, "green", greenConfig(), edge)
 	c := r.mocks.counts()
-	for _, typ := range sortedTypes(c) {
+	for _, typ := range slices.Sorted(maps.Keys(c)) {
 		t.Logf("green (colour) registers %2d x %s", c[typ], typ)
 	}
 	t.Logf("green (colour) registers %d resources, %d of them in AWS", len(r.mocks.resources), len(r.mocks.awsResources()))
@@ -107,8 +109,8 @@ func listenerWeights(t *testing.T, r runResult) map[string]int {
 	out := map[string]int{}
 	for _, g := range groups {
 		g := g.(map[string]any)
-		colour := strings.TrimPrefix(g["arn"].(string), mockTGArnBase+"edge-tg-")
-		out[colour] = int(g["weight"].(float64))
+		color := strings.TrimPrefix(g["arn"].(string), mockTGArnBase+"edge-tg-")
+		out[color] = int(g["weight"].(float64))
 	}
 	return out
 }
@@ -174,7 +176,9 @@ func TestHTTPSAndRedirectWhenCertificateSet(t *testing.T) {
 	assert.Equal(t, "redirect", redirect["type"])
 	assert.Equal(t, "HTTPS", redirect["redirect"].(map[string]any)["protocol"])
 	assert.Equal(t, "HTTP_301", redirect["redirect"].(map[string]any)["statusCode"])
-	for _, rule := range r.mocks.byType(tRule) {
+	rules := r.mocks.byType(tRule)
+	require.Len(t, rules, 2, "one header rule per colour")
+	for _, rule := range rules {
 		assert.Contains(t, prop(rule.Inputs, "listenerArn"), "edge-https", "header rules sit on the traffic (HTTPS) listener")
 	}
 	assert.True(t, strings.HasPrefix(r.outputs[OutAlbURL].(string), "https://"))
@@ -189,13 +193,14 @@ func TestHTTPSAndRedirectWhenCertificateSet(t *testing.T) {
 
 func TestNatModes(t *testing.T) {
 	cases := []struct {
-		mode, azs       string
-		nats, endpoints int
-		privateDefault  bool
+		mode, azs          string
+		privateRouteTables int
+		nats, endpoints    int
+		privateDefault     bool
 	}{
-		{"perAz", `["eu-west-1a","eu-west-1b","eu-west-1c"]`, 3, 0, true},
-		{"single", `["eu-west-1a","eu-west-1b","eu-west-1c"]`, 1, 0, true},
-		{"none", `["eu-west-1a","eu-west-1b"]`, 0, 3, false},
+		{"perAz", `["eu-west-1a","eu-west-1b","eu-west-1c"]`, 3, 3, 0, true},
+		{"single", `["eu-west-1a","eu-west-1b","eu-west-1c"]`, 3, 1, 0, true},
+		{"none", `["eu-west-1a","eu-west-1b"]`, 2, 0, 3, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.mode, func(t *testing.T) {
@@ -203,10 +208,12 @@ func TestNatModes(t *testing.T) {
 			assert.Len(t, r.mocks.byType(tNat), tc.nats)
 			assert.Len(t, r.mocks.byType(tEndpoint), tc.endpoints)
 			natTargets := map[string]bool{}
+			privateRouteTables := 0
 			for _, rt := range r.mocks.byType(tRouteTable) {
 				if !strings.Contains(rt.Name, "private") {
 					continue
 				}
+				privateRouteTables++
 				routes, _ := prop(rt.Inputs, "routes").([]any)
 				if !tc.privateDefault {
 					assert.Empty(t, routes, "no internet route from private subnets with natGateways=none")
@@ -215,6 +222,7 @@ func TestNatModes(t *testing.T) {
 				require.Len(t, routes, 1)
 				natTargets[routes[0].(map[string]any)["natGatewayId"].(string)] = true
 			}
+			require.Equal(t, tc.privateRouteTables, privateRouteTables, "one private route table per AZ")
 			if tc.privateDefault {
 				assert.Len(t, natTargets, tc.nats, "each private route table uses its AZ's NAT (perAz) or the one NAT (single)")
 			}
@@ -317,10 +325,7 @@ func TestEdgeOutputContract(t *testing.T) {
 
 	for _, name := range []string{OutTargetGroupArns, OutTargetGroupArnSuffixes} {
 		t.Run(name+" without green", func(t *testing.T) {
-			broken := map[string]any{}
-			for k, v := range edge {
-				broken[k] = v
-			}
+			broken := maps.Clone(edge)
 			broken[name] = map[string]any{"blue": edge[name].(map[string]any)["blue"]}
 			r := run(t, "green", greenConfig(), broken)
 			require.Error(t, r.err)
@@ -330,12 +335,8 @@ func TestEdgeOutputContract(t *testing.T) {
 	}
 	for _, name := range EdgeOutputs {
 		t.Run("without "+name, func(t *testing.T) {
-			broken := map[string]any{}
-			for k, v := range edge {
-				if k != name {
-					broken[k] = v
-				}
-			}
+			broken := maps.Clone(edge)
+			delete(broken, name)
 			r := run(t, "green", greenConfig(), broken)
 			require.Error(t, r.err)
 			assert.Contains(t, r.err.Error(), fmt.Sprintf("edge stack organization/webapi/blue has no output %q", name))

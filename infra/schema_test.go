@@ -3,8 +3,6 @@ package infra
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -12,13 +10,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/webapi-platform/infra/internal/readmegen"
+	"github.com/webapi-platform/infra/internal/testutil"
 )
 
-// loadProject reads ../Pulumi.yaml through the SDK's loader, which validates it against
+// loadProject reads the repository's Pulumi.yaml through the SDK's loader, which validates it against
 // the same project schema the CLI uses (it rejects, say, an unknown config type).
 func loadProject(t *testing.T) *workspace.Project {
 	t.Helper()
-	p, err := workspace.LoadProject(filepath.Join("..", "Pulumi.yaml"))
+	p, err := workspace.LoadProject(testutil.RepoPath("Pulumi.yaml"))
 	require.NoError(t, err, "Pulumi.yaml must be a valid project file")
 	return p
 }
@@ -67,7 +68,7 @@ func normalise(v any) string {
 func TestStackFilesAreValid(t *testing.T) {
 	for _, stack := range []string{"blue", "green"} {
 		t.Run(stack, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join("..", "Pulumi."+stack+".yaml"))
+			raw, err := os.ReadFile(testutil.RepoPath("Pulumi." + stack + ".yaml"))
 			require.NoError(t, err)
 			var file struct {
 				Config map[string]any `yaml:"config"`
@@ -89,57 +90,16 @@ func TestStackFilesAreValid(t *testing.T) {
 	}
 }
 
-// configTable renders the README's config reference from Pulumi.yaml.
-func configTable(p *workspace.Project) string {
-	var b strings.Builder
-	b.WriteString("| key | type | default | description |\n| --- | --- | --- | --- |\n")
-	names := make([]string, 0, len(ConfigKeys))
-	for _, k := range ConfigKeys {
-		names = append(names, k.Name)
-	}
-	for _, name := range names {
-		ct := p.Config[name]
-		def := "*(required)*"
-		if ct.Default != nil {
-			def = "`" + defaultLiteral(ct.Default) + "`"
-		}
-		fmt.Fprintf(&b, "| `%s:%s` | %s | %s | %s |\n", ConfigNamespace, name, *ct.Type, def, strings.ReplaceAll(ct.Description, "|", "\\|"))
-	}
-	return b.String()
-}
-
-func defaultLiteral(v any) string {
-	switch x := v.(type) {
-	case string:
-		if x == "" {
-			return `""`
-		}
-		return x
-	case []any:
-		var s []string
-		for _, e := range x {
-			s = append(s, fmt.Sprintf("%q", e))
-		}
-		sort.Strings(s)
-		return "[" + strings.Join(s, ", ") + "]"
-	}
-	return fmt.Sprint(v)
-}
-
-// The README's config reference is generated from Pulumi.yaml; UPDATE_README=1 rewrites it.
-func TestReadmeConfigReferenceMatchesPulumiYaml(t *testing.T) {
-	const begin, end = "<!-- config-reference:begin -->\n", "<!-- config-reference:end -->"
-	path := filepath.Join("..", "README.md")
-	raw, err := os.ReadFile(path)
+// The README's config reference is generated from Pulumi.yaml (internal/readmegen);
+// `go generate ./...` rewrites it.
+func TestReadmeConfigReferenceIsCurrent(t *testing.T) {
+	project, err := os.ReadFile(testutil.RepoPath("Pulumi.yaml"))
 	require.NoError(t, err)
-	readme := string(raw)
-	i, j := strings.Index(readme, begin), strings.Index(readme, end)
-	require.True(t, i >= 0 && j > i, "README.md needs the %q and %q markers", begin, end)
-	want := configTable(loadProject(t))
-	got := readme[i+len(begin) : j]
-	if os.Getenv("UPDATE_README") == "1" && got != want {
-		require.NoError(t, os.WriteFile(path, []byte(readme[:i+len(begin)]+want+readme[j:]), 0o644))
-		got = want
-	}
-	assert.Equal(t, want, got, "README config reference is stale: run UPDATE_README=1 go test ./infra -run TestReadmeConfigReference")
+	readme, err := os.ReadFile(testutil.RepoPath("README.md"))
+	require.NoError(t, err)
+	want, err := readmegen.ConfigTable(project)
+	require.NoError(t, err)
+	got, err := readmegen.Block(string(readme))
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "README.md's config reference is stale: run go generate ./...")
 }

@@ -1,6 +1,10 @@
 package infra
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"maps"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
 
 // Tag keys every taggable resource carries (the guardrail tests check all of them).
 const (
@@ -40,14 +44,10 @@ func tagMap(base map[string]string, kv ...string) pulumi.StringMap {
 	return m
 }
 
-// merge returns a new map with a's entries, then b's (b wins).
+// merge returns a new map with a's entries, then b's (b wins); a and b are left alone.
 func merge(a, b map[string]string) map[string]string {
 	out := make(map[string]string, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
+	maps.Copy(out, a)
+	maps.Copy(out, b)
 	return out
 }

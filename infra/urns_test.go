@@ -2,6 +2,7 @@ package infra
 
 import (
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/stretchr/testify/require"
+
+	"github.com/webapi-platform/infra/internal/testutil"
 )
 
 var updateURNs = flag.Bool("update-urns", false, "rewrite infra/testdata/urns/*.txt from the program")
@@ -22,7 +25,7 @@ var updateURNs = flag.Bool("update-urns", false, "rewrite infra/testdata/urns/*.
 // restructuring kept every URN.
 func urnShapes(t *testing.T) map[string]runResult {
 	edge := edgeOutputsOf(t, "greenWeight", "20")
-	bake := []string{"amiId", "<unset>", "appRepository", "https://example.com/org/webapi.git", "appRef", "v1.2.3"}
+	bake := []string{"amiId", testutil.Unset, "appRepository", "https://example.com/org/webapi.git", "appRef", "v1.2.3"}
 	return map[string]runResult{
 		"blue-default":       runOK(t, "blue", blueConfig(), nil),
 		"blue-https-nonat":   runOK(t, "blue", blueConfig("certificateArn", testCert, "natGateways", "none", "accessLogsBucket", "alb-logs", "ingressCidrs", `["203.0.113.0/24","2001:db8::/32"]`), nil),
@@ -45,7 +48,18 @@ func urnOf(stack string, r registered) string {
 }
 
 func TestURNsArePinnedPerRole(t *testing.T) {
-	for shape, r := range urnShapes(t) {
+	shapes := urnShapes(t)
+	if !*updateURNs {
+		// A golden without a shape would be a pin nobody checks.
+		files, err := filepath.Glob(filepath.Join("testdata", "urns", "*.txt"))
+		require.NoError(t, err)
+		var pinned []string
+		for _, f := range files {
+			pinned = append(pinned, strings.TrimSuffix(filepath.Base(f), ".txt"))
+		}
+		require.ElementsMatch(t, slices.Collect(maps.Keys(shapes)), pinned, "every golden in testdata/urns is a shape, and every shape has its golden")
+	}
+	for shape, r := range shapes {
 		stack := strings.SplitN(shape, "-", 2)[0]
 		var urns []string
 		for _, res := range r.mocks.resources {
