@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/webapi-platform/infra/internal/bake"
 )
 
 // ConfigNamespace is the Pulumi config namespace of every key this program reads.
@@ -171,7 +173,7 @@ var (
 	edgeStackPattern    = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 	acmArnPattern       = regexp.MustCompile(`^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate/[0-9a-f-]{36}$`)
 	bucketPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	amiPattern          = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	amiPattern          = bake.AmiIDPattern // one pattern for config, manifests and the app template
 	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
 	azPattern           = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d[a-z]$`)
 	healthPathPattern   = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$`)
