@@ -7,7 +7,8 @@ import (
 	"github.com/webapi-platform/infra/infra"
 )
 
-// Exit codes of the tool (README: "bluegreen exit codes"). ExitCode maps an error to one.
+// Exit codes of the tool (README: "What each failure does", and every command's --help).
+// ExitCode maps an error to one.
 const (
 	ExitOK         = 0
 	ExitFailed     = 1 // the operation failed; nothing was rolled back (or the rollback itself failed)
