@@ -3,6 +3,7 @@ package infra
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
@@ -135,6 +136,11 @@ func newEdgeSecurityGroups(ctx *pulumi.Context, name string, args *EdgeArgs, par
 
 // newAlbIngressRules opens the listener ports (80, and 443 with a certificate) to each
 // allowed range: one rule per range and port, IPv4 or IPv6 as the range is.
+//
+// A rule is named by its port and range, never by its position in the list: putting a
+// range in front of the others must create one rule and leave the others alone. Rules
+// were once named by list index (edge-alb-in-80-0); each carries the index name it has in
+// today's config as an alias, so a stack deployed with those names upgrades in place.
 func newAlbIngressRules(ctx *pulumi.Context, name string, args *EdgeArgs, albSG *ec2.SecurityGroup, parent pulumi.ResourceOption) error {
 	ports := []int{80}
 	if args.CertificateArn != "" {
@@ -159,12 +165,21 @@ func newAlbIngressRules(ctx *pulumi.Context, name string, args *EdgeArgs, albSG 
 			} else {
 				rule.CidrIpv6 = pulumi.String(cidr)
 			}
-			if _, err := vpc.NewSecurityGroupIngressRule(ctx, fmt.Sprintf("%s-alb-in-%d-%d", name, port, i), rule, parent); err != nil {
+			legacy := pulumi.Aliases([]pulumi.Alias{{Name: pulumi.Sprintf("%s-alb-in-%d-%d", name, port, i)}})
+			if _, err := vpc.NewSecurityGroupIngressRule(ctx, IngressRuleName(name, port, p), rule, parent, legacy); err != nil {
 				return fmt.Errorf("edge: alb ingress %s:%d: %w", cidr, port, err)
 			}
 		}
 	}
 	return nil
+}
+
+// IngressRuleName names an ALB ingress rule by port and range. A URN may not hold "::"
+// (its own separator), which IPv6 ranges do, so ':' becomes '_' and '/' becomes '-':
+// edge-alb-in-443-2001_db8__-32.
+func IngressRuleName(edge string, port int, cidr netip.Prefix) string {
+	safe := strings.NewReplacer(":", "_", "/", "-").Replace(cidr.String())
+	return fmt.Sprintf("%s-alb-in-%d-%s", edge, port, safe)
 }
 
 // newAlbToInstanceRules lets the ALB reach the instances' app port, and nothing else
@@ -283,36 +298,38 @@ func newTargetGroups(ctx *pulumi.Context, name string, args *EdgeArgs, parent pu
 // newListeners creates the traffic listener, whose default action carries the weights,
 // and returns it with the URL it serves: HTTPS (and an HTTP listener that only
 // redirects) with a certificate, plain HTTP without.
+//
+// Listeners are named by port. AWS allows one listener per port per load balancer
+// (DuplicateListener), and Pulumi creates a renamed resource before it deletes the old
+// one, so turning TLS on must change the port-80 listener's action in place rather than
+// swap one port-80 listener for another. The old names (edge-http, edge-https,
+// edge-http-redirect) are aliases, so stacks deployed with them upgrade in place.
 func newListeners(ctx *pulumi.Context, name string, args *EdgeArgs, alb *lb.LoadBalancer, tgs map[Color]*lb.TargetGroup, parent pulumi.ResourceOption) (*lb.Listener, pulumi.StringOutput, error) {
 	forward := weightedForward(args.Weights, tgs)
+	http := aliased(name+"-http", name+"-http-redirect")
 	if args.CertificateArn == "" {
-		listener, err := lb.NewListener(ctx, name+"-http", &lb.ListenerArgs{
+		listener, err := newPortListener(ctx, name, 80, &lb.ListenerArgs{
 			LoadBalancerArn: alb.Arn,
-			Port:            pulumi.Int(80),
 			Protocol:        pulumi.String("HTTP"),
 			DefaultActions:  lb.ListenerDefaultActionArray{forward},
 			Tags:            tagMap(args.Tags),
-		}, parent)
-		if err != nil {
-			return nil, pulumi.StringOutput{}, fmt.Errorf("edge: http listener: %w", err)
-		}
-		return listener, pulumi.Sprintf("http://%s", alb.DnsName), nil
+		}, parent, http)
+		return listener, pulumi.Sprintf("http://%s", alb.DnsName), err
 	}
-	listener, err := lb.NewListener(ctx, name+"-https", &lb.ListenerArgs{
+	listener, err := newPortListener(ctx, name, 443, &lb.ListenerArgs{
 		LoadBalancerArn: alb.Arn,
-		Port:            pulumi.Int(443),
 		Protocol:        pulumi.String("HTTPS"),
 		SslPolicy:       pulumi.String(tlsPolicy),
 		CertificateArn:  pulumi.String(args.CertificateArn),
 		DefaultActions:  lb.ListenerDefaultActionArray{forward},
 		Tags:            tagMap(args.Tags),
-	}, parent)
+	}, parent, aliased(name+"-https"))
 	if err != nil {
-		return nil, pulumi.StringOutput{}, fmt.Errorf("edge: https listener: %w", err)
+		return nil, pulumi.StringOutput{}, err
 	}
-	if _, err := lb.NewListener(ctx, name+"-http-redirect", &lb.ListenerArgs{
+	// HTTPS must exist before port 80 starts redirecting to it.
+	if _, err := newPortListener(ctx, name, 80, &lb.ListenerArgs{
 		LoadBalancerArn: alb.Arn,
-		Port:            pulumi.Int(80),
 		Protocol:        pulumi.String("HTTP"),
 		DefaultActions: lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{
 			Type: pulumi.String("redirect"),
@@ -323,10 +340,32 @@ func newListeners(ctx *pulumi.Context, name string, args *EdgeArgs, alb *lb.Load
 			},
 		}},
 		Tags: tagMap(args.Tags),
-	}, parent); err != nil {
-		return nil, pulumi.StringOutput{}, fmt.Errorf("edge: http redirect listener: %w", err)
+	}, parent, http, pulumi.DependsOn([]pulumi.Resource{listener})); err != nil {
+		return nil, pulumi.StringOutput{}, err
 	}
 	return listener, pulumi.Sprintf("https://%s", alb.DnsName), nil
+}
+
+// ListenerName is the name of the edge's listener on a port.
+func ListenerName(edge string, port int) string { return fmt.Sprintf("%s-listener-%d", edge, port) }
+
+// newPortListener registers the listener on one port, named by it.
+func newPortListener(ctx *pulumi.Context, edge string, port int, args *lb.ListenerArgs, opts ...pulumi.ResourceOption) (*lb.Listener, error) {
+	args.Port = pulumi.Int(port)
+	l, err := lb.NewListener(ctx, ListenerName(edge, port), args, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("edge: listener on port %d: %w", port, err)
+	}
+	return l, nil
+}
+
+// aliased gives a resource the names it had before, under the same parent.
+func aliased(names ...string) pulumi.ResourceOption {
+	aliases := make([]pulumi.Alias, 0, len(names))
+	for _, n := range names {
+		aliases = append(aliases, pulumi.Alias{Name: pulumi.String(n)})
+	}
+	return pulumi.Aliases(aliases)
 }
 
 // newHeaderRules: a request with X-Webapi-Color: <colour> reaches that colour alone,

@@ -24,6 +24,8 @@ type registered struct {
 	Name   string
 	Parent string // parent URN ("" for the stack's direct children)
 	Inputs resource.PropertyMap
+	// Aliases are the names the resource had before (pulumi.Aliases with a Name).
+	Aliases []string
 }
 
 // mocks records every resource and invoke, answers the invokes the program makes and
@@ -38,10 +40,16 @@ type mocks struct {
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	m.mu.Lock()
 	parent := ""
+	var aliases []string
 	if args.RegisterRPC != nil {
 		parent = args.RegisterRPC.GetParent()
+		for _, a := range args.RegisterRPC.GetAliases() {
+			if name := a.GetSpec().GetName(); name != "" {
+				aliases = append(aliases, name)
+			}
+		}
 	}
-	m.resources = append(m.resources, registered{Type: args.TypeToken, Name: args.Name, Parent: parent, Inputs: args.Inputs})
+	m.resources = append(m.resources, registered{Type: args.TypeToken, Name: args.Name, Parent: parent, Inputs: args.Inputs, Aliases: aliases})
 	m.mu.Unlock()
 
 	out := args.Inputs.Copy()

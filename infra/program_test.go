@@ -150,7 +150,7 @@ func TestHeaderRulesPinEachColor(t *testing.T) {
 		action := prop(rule.Inputs, "actions").([]any)[0].(map[string]any)
 		assert.Equal(t, "forward", action["type"])
 		assert.Equal(t, mockTGArnBase+"edge-tg-"+string(c), action["targetGroupArn"])
-		assert.Equal(t, "arn:aws:mock:eu-west-1:000000000000:aws:lb/listener:Listener/edge-http", prop(rule.Inputs, "listenerArn"))
+		assert.Equal(t, "arn:aws:mock:eu-west-1:000000000000:aws:lb/listener:Listener/edge-listener-80", prop(rule.Inputs, "listenerArn"))
 		priorities[prop(rule.Inputs, "priority").(float64)] = true
 	}
 	assert.Len(t, priorities, 2, "rule priorities must differ")
@@ -179,7 +179,7 @@ func TestHTTPSAndRedirectWhenCertificateSet(t *testing.T) {
 	rules := r.mocks.byType(tRule)
 	require.Len(t, rules, 2, "one header rule per colour")
 	for _, rule := range rules {
-		assert.Contains(t, prop(rule.Inputs, "listenerArn"), "edge-https", "header rules sit on the traffic (HTTPS) listener")
+		assert.Contains(t, prop(rule.Inputs, "listenerArn"), "edge-listener-443", "header rules sit on the traffic (HTTPS) listener")
 	}
 	assert.True(t, strings.HasPrefix(r.outputs[OutAlbURL].(string), "https://"))
 	ports := map[float64]int{}
@@ -321,7 +321,7 @@ func TestEdgeOutputContract(t *testing.T) {
 	assert.Equal(t, Weights{Blue: 60, Green: 40}, ev.Weights)
 	assert.Len(t, ev.PrivateSubnetIDs, 2)
 	assert.Equal(t, mockTGArnBase+"edge-tg-green", ev.TargetGroupArns["green"])
-	assert.Contains(t, edge[OutListenerURN], "aws:lb/listener:Listener::edge-http")
+	assert.Contains(t, edge[OutListenerURN], "aws:lb/listener:Listener::edge-listener-80")
 
 	for _, name := range []string{OutTargetGroupArns, OutTargetGroupArnSuffixes} {
 		t.Run(name+" without green", func(t *testing.T) {
