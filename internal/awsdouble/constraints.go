@@ -54,9 +54,9 @@ func checkListener(st *State, r *Resource) error {
 
 // checkListenerRule: rule priorities are unique within a listener.
 func checkListenerRule(st *State, r *Resource) error {
-	prio, _ := num(r.Props, "priority")
+	prio, set := num(r.Props, "priority")
 	for _, o := range others(st, r) {
-		if p, _ := num(o.Props, "priority"); p == prio && str(o.Props, "listenerArn") == str(r.Props, "listenerArn") {
+		if p, ok := num(o.Props, "priority"); set && ok && p == prio && str(o.Props, "listenerArn") == str(r.Props, "listenerArn") {
 			return apiErr("PriorityInUse", "Priority '%d' is currently in use", prio)
 		}
 	}
