@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi-command/sdk/go/command/local"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -164,4 +166,28 @@ func stateWeights(t *testing.T, ctx context.Context, s auto.Stack, listenerArn s
 		w[m["arn"].(string)] = int(m["weight"].(float64))
 	}
 	return w
+}
+
+func TestEngineLoadsTheCommandDouble(t *testing.T) {
+	w := newEngineWorld(t, map[string]testutil.StackConfig{"cmd": testutil.Blue()})
+	ctx := context.Background()
+	program := func(ctx *pulumi.Context) error {
+		c, err := local.NewCommand(ctx, "hello", &local.CommandArgs{
+			Create:                 pulumi.String("echo \"hello from $WEBAPI_WHO\""),
+			Environment:            pulumi.StringMap{"WEBAPI_WHO": pulumi.String("the double")},
+			Triggers:               pulumi.Array{pulumi.String("1")},
+			AddPreviousOutputInEnv: pulumi.Bool(false),
+			Logging:                local.LoggingStdoutAndStderr,
+		})
+		if err != nil {
+			return err
+		}
+		ctx.Export("stdout", c.Stdout)
+		return nil
+	}
+	s, err := auto.UpsertStackInlineSource(ctx, "cmd", "webapi", program, auto.WorkDir(w.dir))
+	require.NoError(t, err)
+	res, err := s.Up(ctx, optup.ProgressStreams(&w.log))
+	require.NoError(t, err, w.log.String())
+	assert.Equal(t, "hello from the double", res.Outputs["stdout"].Value)
 }
