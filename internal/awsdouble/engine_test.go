@@ -1,0 +1,193 @@
+package awsdouble_test
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi-command/sdk/go/command/local"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/awsdouble"
+	"github.com/webapi-platform/infra/internal/testutil"
+)
+
+// engineWorld is a work dir with the repo's Pulumi.yaml and the stacks' config files, a
+// file backend and the double installed.
+type engineWorld struct {
+	dir string
+	env awsdouble.Env
+	log strings.Builder
+}
+
+func newEngineWorld(t *testing.T, stacks map[string]testutil.StackConfig) *engineWorld {
+	t.Helper()
+	w := &engineWorld{dir: t.TempDir(), env: awsdouble.Install(t)}
+	w.env.Setenv(t)
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "engine-test-only")
+	t.Setenv("PULUMI_BACKEND_URL", "file://"+t.TempDir())
+	project, err := os.ReadFile(testutil.RepoPath("Pulumi.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(w.dir, "Pulumi.yaml"), project, 0o644))
+	for name, cfg := range stacks {
+		yaml := cfg.YAML() + "  aws:region: \"eu-west-1\"\n"
+		require.NoError(t, os.WriteFile(filepath.Join(w.dir, "Pulumi."+name+".yaml"), []byte(yaml), 0o644))
+	}
+	return w
+}
+
+func (w *engineWorld) stack(t *testing.T, ctx context.Context, name string) auto.Stack {
+	t.Helper()
+	s, err := auto.UpsertStackInlineSource(ctx, name, "webapi", infra.Program, auto.WorkDir(w.dir))
+	require.NoError(t, err)
+	return s
+}
+
+// up runs `pulumi up` and returns its resource changes by operation.
+func (w *engineWorld) up(t *testing.T, ctx context.Context, s auto.Stack) map[string]int {
+	t.Helper()
+	res, err := s.Up(ctx, optup.ProgressStreams(&w.log))
+	require.NoError(t, err, "up %s:\n%s", s.Name(), w.log.String())
+	return *res.Summary.ResourceChanges
+}
+
+// changesOtherThanSame are the operations of an update that did something.
+func changesOtherThanSame(changes map[string]int) map[string]int {
+	out := maps.Clone(changes)
+	delete(out, "same")
+	return out
+}
+
+func TestEngineBlueThenGreenOnTheDoubleAndSecondUpsChangeNothing(t *testing.T) {
+	w := newEngineWorld(t, map[string]testutil.StackConfig{"blue": testutil.Blue(), "green": testutil.Green()})
+	ctx := context.Background()
+	start := time.Now()
+
+	blue := w.stack(t, ctx, "blue")
+	created := w.up(t, ctx, blue)
+	assert.Greater(t, created["create"], 40, "blue creates the network, the edge and its fleet")
+	green := w.stack(t, ctx, "green") // reads blue's outputs through a real StackReference
+	assert.Greater(t, w.up(t, ctx, green)["create"], 5)
+
+	out, err := blue.Outputs(ctx)
+	require.NoError(t, err)
+	assert.Regexp(t, `^vpc-[0-9a-f]{17}$`, out[infra.OutVpcID].Value)
+	assert.Regexp(t, `^arn:aws:elasticloadbalancing:eu-west-1:000000000000:listener/app/edge-alb-[0-9a-f]{7}/[0-9a-f]{16}/[0-9a-f]{16}$`,
+		out[infra.OutListenerArn].Value)
+	assert.Regexp(t, `^app/edge-alb-[0-9a-f]{7}/[0-9a-f]{16}$`, out[infra.OutAlbArnSuffix].Value)
+
+	// Idempotence: a second up of each stack, with nothing changed, changes nothing.
+	assert.Empty(t, changesOtherThanSame(w.up(t, ctx, blue)), "second up of blue")
+	assert.Empty(t, changesOtherThanSame(w.up(t, ctx, green)), "second up of green")
+	t.Logf("blue (%d resources created) and green up twice on the double in %s", created["create"], time.Since(start).Round(time.Second))
+
+	// Both fleets run their desired capacity, registered and healthy in their target groups.
+	double := w.env.Double()
+	for _, c := range infra.Colors {
+		s := map[infra.Color]auto.Stack{infra.Blue: blue, infra.Green: green}[c]
+		so, err := s.Outputs(ctx)
+		require.NoError(t, err)
+		insts, err := double.Instances(so[infra.OutAsgName].Value.(string))
+		require.NoError(t, err)
+		assert.Len(t, insts, 2, "%s instances", c)
+	}
+}
+
+func TestEngineRefreshSeesAListenerModifiedThroughTheAPI(t *testing.T) {
+	w := newEngineWorld(t, map[string]testutil.StackConfig{"blue": testutil.Blue()})
+	ctx := context.Background()
+	blue := w.stack(t, ctx, "blue")
+	w.up(t, ctx, blue)
+	out, err := blue.Outputs(ctx)
+	require.NoError(t, err)
+	listener := out[infra.OutListenerArn].Value.(string)
+	tgs := out[infra.OutTargetGroupArns].Value.(map[string]any)
+	blueTG, greenTG := tgs["blue"].(string), tgs["green"].(string)
+
+	double := w.env.Double()
+	before, err := double.ListenerWeights(ctx, listener)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{blueTG: 100, greenTG: 0}, before)
+
+	// Someone else moves traffic; Pulumi's state does not know yet.
+	require.NoError(t, double.ModifyListenerWeights(ctx, listener, map[string]int{blueTG: 70, greenTG: 30}))
+	_, err = blue.Refresh(ctx, optrefresh.ProgressStreams(&w.log))
+	require.NoError(t, err, w.log.String())
+	assert.Equal(t, map[string]int{blueTG: 70, greenTG: 30}, stateWeights(t, ctx, blue, listener))
+
+	// The program still says 100/0: a preview now updates exactly the listener, in place.
+	prev, err := blue.Preview(ctx, optpreview.ProgressStreams(&w.log))
+	require.NoError(t, err, w.log.String())
+	summary := map[string]int{}
+	for op, n := range prev.ChangeSummary {
+		summary[string(op)] = n
+	}
+	assert.Equal(t, map[string]int{"update": 1}, changesOtherThanSame(summary))
+}
+
+// stateWeights reads the listener's weights from the stack's state (what refresh wrote).
+func stateWeights(t *testing.T, ctx context.Context, s auto.Stack, listenerArn string) map[string]int {
+	t.Helper()
+	dep, err := s.Export(ctx)
+	require.NoError(t, err)
+	var doc struct {
+		Resources []struct {
+			Type    string         `json:"type"`
+			ID      string         `json:"id"`
+			Outputs map[string]any `json:"outputs"`
+		} `json:"resources"`
+	}
+	require.NoError(t, json.Unmarshal(dep.Deployment, &doc))
+	i := slices.IndexFunc(doc.Resources, func(r struct {
+		Type    string         `json:"type"`
+		ID      string         `json:"id"`
+		Outputs map[string]any `json:"outputs"`
+	}) bool {
+		return r.ID == listenerArn
+	})
+	require.GreaterOrEqual(t, i, 0, "listener %s in state", listenerArn)
+	w := map[string]int{}
+	actions := doc.Resources[i].Outputs["defaultActions"].([]any)
+	for _, g := range actions[0].(map[string]any)["forward"].(map[string]any)["targetGroups"].([]any) {
+		m := g.(map[string]any)
+		w[m["arn"].(string)] = int(m["weight"].(float64))
+	}
+	return w
+}
+
+func TestEngineLoadsTheCommandDouble(t *testing.T) {
+	w := newEngineWorld(t, map[string]testutil.StackConfig{"cmd": testutil.Blue()})
+	ctx := context.Background()
+	program := func(ctx *pulumi.Context) error {
+		c, err := local.NewCommand(ctx, "hello", &local.CommandArgs{
+			Create:                 pulumi.String("echo \"hello from $WEBAPI_WHO\""),
+			Environment:            pulumi.StringMap{"WEBAPI_WHO": pulumi.String("the double")},
+			Triggers:               pulumi.Array{pulumi.String("1")},
+			AddPreviousOutputInEnv: pulumi.Bool(false),
+			Logging:                local.LoggingStdoutAndStderr,
+		})
+		if err != nil {
+			return err
+		}
+		ctx.Export("stdout", c.Stdout)
+		return nil
+	}
+	s, err := auto.UpsertStackInlineSource(ctx, "cmd", "webapi", program, auto.WorkDir(w.dir))
+	require.NoError(t, err)
+	res, err := s.Up(ctx, optup.ProgressStreams(&w.log))
+	require.NoError(t, err, w.log.String())
+	assert.Equal(t, "hello from the double", res.Outputs["stdout"].Value)
+}
