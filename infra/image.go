@@ -14,12 +14,13 @@ import (
 // only the AMI id (scripts/bake). Go is already a prerequisite of this repository.
 const (
 	bakeBuildCommand      = "go run ./scripts/bake build"
+	bakeCurrentCommand    = "go run ./scripts/bake current"
 	bakeDeregisterCommand = "go run ./scripts/bake deregister"
 )
 
 // ImageArgs configures one colour's image chain.
 type ImageArgs struct {
-	RepoRoot         string // where images/ and scripts/bake are
+	RepoRoot         string // where images/ is read from to hash the stages; never an input
 	Stack            string
 	Color            Color
 	Region           string
@@ -150,14 +151,20 @@ func newBakeCommand(ctx *pulumi.Context, name string, args *ImageArgs, plan stag
 	for k, v := range extraEnv {
 		env[k] = v
 	}
+	// No input may depend on where the checkout is: without dir, pulumi-command runs the
+	// command in the provider's working directory (local/commandOutputs.go: os.Getwd()),
+	// which the engine sets to the project directory (sdk plugin.go: cmd.Dir = ctx.Pwd),
+	// so a laptop and CI deploying the same commit from different folders bake nothing.
+	// Only Triggers identify a bake: a trigger change replaces the resource and bakes;
+	// any other input change runs Update, which prints the last AMI again.
 	cmdArgs := &local.CommandArgs{
 		Create:      pulumi.String(bakeBuildCommand),
-		Dir:         pulumi.String(args.RepoRoot),
+		Update:      pulumi.String(bakeCurrentCommand),
 		Environment: env,
 		Triggers:    append(pulumi.Array{pulumi.String(plan.hash)}, extraTriggers...),
-		// Packer's output goes to a log file; stdout is the AMI id alone, so nothing
-		// large or sensitive is stored in state or handed back through the environment.
-		AddPreviousOutputInEnv: pulumi.Bool(false),
+		// Packer's output goes to a log file and stdout is the AMI id alone, so handing
+		// the last stdout back (for Update) passes one short id, never a build log.
+		AddPreviousOutputInEnv: pulumi.Bool(true),
 		Logging:                local.LoggingStdoutAndStderr,
 	}
 	if args.DeregisterOnDelete {

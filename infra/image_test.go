@@ -1,6 +1,9 @@
 package infra
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -31,8 +34,9 @@ func TestImageChainFeedsTheFleet(t *testing.T) {
 	prereq, app := cmds["image-blue-prerequisites"], cmds["image-blue-app"]
 
 	assert.Equal(t, bakeBuildCommand, prop(prereq.Inputs, "create"))
-	assert.Equal(t, testutil.RepoRoot(), prop(prereq.Inputs, "dir"), "runs from the repository root, as an absolute path")
-	assert.Equal(t, false, prop(prereq.Inputs, "addPreviousOutputInEnv"), "Packer output never goes back through the environment")
+	assert.Nil(t, prop(prereq.Inputs, "dir"), "runs in the project directory, wherever the checkout is")
+	assert.Equal(t, bakeCurrentCommand, prop(prereq.Inputs, "update"), "an update that is not a re-bake prints the last AMI again")
+	assert.Equal(t, true, prop(prereq.Inputs, "addPreviousOutputInEnv"), "the last stdout (the AMI id alone) reaches the update")
 	assert.Nil(t, prop(prereq.Inputs, "delete"), "AMIs are kept unless deregisterAmisOnDelete")
 
 	prereqAmi := mockAmiFor("image-blue-prerequisites")
@@ -142,4 +146,23 @@ func TestEveryResourceHasAComponentParent(t *testing.T) {
 			assert.Contains(t, res.Parent, ComponentTypePrefix, "%s: %s (%s) has no component parent", name, res.Name, res.Type)
 		}
 	}
+}
+
+// Two checkouts of the same commit in different folders give the bake commands the same
+// inputs, so deploying from either bakes nothing the other baked.
+func TestBakeInputsDoNotDependOnTheCheckoutPath(t *testing.T) {
+	checkouts := [2]string{t.TempDir(), t.TempDir()}
+	var inputs [2]string
+	for i, dir := range checkouts {
+		require.NoError(t, os.CopyFS(filepath.Join(dir, "images"), os.DirFS(testutil.RepoPath("images"))))
+		r := runIn(t, dir, "blue", bakeConfig(), nil)
+		require.NoError(t, r.err)
+		cmds := commandsByName(r)
+		require.Len(t, cmds, 2)
+		b, err := json.Marshal(map[string]any{"prerequisites": cmds["image-blue-prerequisites"].Inputs.Mappable(), "app": cmds["image-blue-app"].Inputs.Mappable()})
+		require.NoError(t, err)
+		inputs[i] = string(b)
+		assert.NotContains(t, inputs[i], dir, "no input may name the checkout's path")
+	}
+	assert.Equal(t, inputs[0], inputs[1])
 }

@@ -165,6 +165,12 @@ type runResult struct {
 // run evaluates Build (what Program exports) for a stack under mocks.
 func run(t testing.TB, stack string, cfg map[string]string, edgeOutputs map[string]any) runResult {
 	t.Helper()
+	return runIn(t, testutil.RepoRoot(), stack, cfg, edgeOutputs)
+}
+
+// runIn is run with the project directory at root (a checkout elsewhere).
+func runIn(t testing.TB, root, stack string, cfg map[string]string, edgeOutputs map[string]any) runResult {
+	t.Helper()
 	m := &mocks{edgeOutputs: edgeOutputs}
 	res := runResult{mocks: m}
 	var mu sync.Mutex
@@ -182,7 +188,7 @@ func run(t testing.TB, stack string, cfg map[string]string, edgeOutputs map[stri
 		return nil
 	}, pulumi.WithMocksWithOrganization("organization", "webapi", stack, m), func(ri *pulumi.RunInfo) {
 		ri.Config = testutil.StackConfig(cfg).Namespaced()
-		ri.RootDirectory = testutil.RepoRoot() // where Pulumi.yaml and images/ are
+		ri.RootDirectory = root // where Pulumi.yaml and images/ are
 	})
 	return res
 }

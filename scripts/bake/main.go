@@ -2,6 +2,7 @@
 //
 //	bake build        run Packer for WEBAPI_BAKE_STAGE; print only the AMI id on stdout
 //	bake deregister   deregister the stage's AMI(s) and delete their snapshots
+//	bake current      print the AMI id of the stage's last bake again (the command's update)
 //
 // Inputs come from the environment the command resource sets: WEBAPI_BAKE_STAGE,
 // WEBAPI_BAKE_REGION and Packer's own PKR_VAR_* variables (stack, template_hash, …).
@@ -22,7 +23,7 @@ import (
 	"github.com/webapi-platform/infra/internal/bake"
 )
 
-const usage = "usage: bake build|deregister (inputs from WEBAPI_BAKE_* and PKR_VAR_* environment variables)"
+const usage = "usage: bake build|deregister|current (inputs from WEBAPI_BAKE_* and PKR_VAR_* environment variables)"
 
 const exitCodesHelp = `Exit codes:
   0  done (build: the AMI id is on stdout, alone)
@@ -87,11 +88,13 @@ stage's other PKR_VAR_* variables; WEBAPI_PACKER names a packer binary to use.
 		// Run with no subcommand is a usage error, not a help page that exits 0.
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return fmt.Errorf("command %q is not allowed: want build or deregister", args[0])
+				return fmt.Errorf("command %q is not allowed: want build, deregister or current", args[0])
 			}
 			return nil
 		},
-		RunE:          func(*cobra.Command, []string) error { return errors.New("no command given: want build or deregister") },
+		RunE: func(*cobra.Command, []string) error {
+			return errors.New("no command given: want build, deregister or current")
+		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -99,7 +102,7 @@ stage's other PKR_VAR_* variables; WEBAPI_PACKER names a packer binary to use.
 	// stdout is the AMI id alone: help and cobra's messages go to stderr.
 	root.SetOut(stderr)
 	root.SetErr(stderr)
-	root.AddCommand(buildCommand(getenv, stdout, stderr), deregisterCommand(getenv, stderr, newImages))
+	root.AddCommand(buildCommand(getenv, stdout, stderr), deregisterCommand(getenv, stderr, newImages), currentCommand(getenv, stdout))
 	return root
 }
 
@@ -116,6 +119,24 @@ func buildCommand(getenv func(string) string, stdout, stderr io.Writer) *cobra.C
 			ami, err := bake.Build(cmd.Context(), opts)
 			if err != nil {
 				return failed{err}
+			}
+			if _, err := fmt.Fprint(stdout, ami); err != nil {
+				return failed{fmt.Errorf("writing the AMI id: %w", err)}
+			}
+			return nil
+		},
+	}
+}
+
+func currentCommand(getenv func(string) string, stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "current",
+		Short: "Print the AMI id of the stage's last bake again, from " + bake.EnvPreviousStdout,
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			ami, err := bake.Current(getenv)
+			if err != nil {
+				return err
 			}
 			if _, err := fmt.Fprint(stdout, ami); err != nil {
 				return failed{fmt.Errorf("writing the AMI id: %w", err)}
