@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
-	"path/filepath"
 	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -258,15 +257,11 @@ func resolveAvailabilityZones(ctx *pulumi.Context, cfg *Config) ([]string, error
 	return slices.Sorted(slices.Values(res.Names))[:cfg.AzCount], nil
 }
 
-// repoRoot is where Pulumi.yaml, images/ and scripts/ are: the project's root directory
-// when the engine says so, otherwise the working directory (pulumi up runs there).
-// It is made absolute because the bake commands run from it, whatever their own cwd.
+// repoRoot is where Pulumi.yaml and images/ are: the project's root directory when the
+// engine says so, otherwise the working directory (pulumi up runs there). The program
+// reads the templates from it to hash them; it never becomes a resource input.
 func repoRoot(ctx *pulumi.Context) string {
-	d := cmp.Or(ctx.RootDirectory(), ".")
-	if abs, err := filepath.Abs(d); err == nil {
-		return abs
-	}
-	return d
+	return cmp.Or(ctx.RootDirectory(), ".")
 }
 
 func currentRegion(ctx *pulumi.Context) (string, error) {
