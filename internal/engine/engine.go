@@ -5,9 +5,11 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,25 +42,41 @@ type Auto struct {
 
 var _ release.Engine = (*Auto)(nil)
 
-// New sets the backend: PULUMI_BACKEND_URL when set, else a file backend in
-// <workDir>/.pulumi. progress receives the engine's progress during ups and destroys;
-// nil is quiet.
-func New(workDir string, program pulumi.RunFunc, progress io.Writer) (*Auto, error) {
+// Option adjusts New.
+type Option func(*Auto)
+
+// WithEnv adds environment variables for every CLI run of this engine (and so for the
+// plugins the CLI starts), over the process's own: tests give each engine its own
+// backend, PULUMI_HOME and AWS double without touching the process environment, so
+// engines of parallel tests never see each other's.
+func WithEnv(vars map[string]string) Option {
+	return func(a *Auto) { maps.Copy(a.env, vars) }
+}
+
+// New sets the backend: PULUMI_BACKEND_URL when set (WithEnv, then the process), else a
+// file backend in <workDir>/.pulumi. progress receives the engine's progress during ups
+// and destroys; nil is quiet.
+func New(workDir string, program pulumi.RunFunc, progress io.Writer, opts ...Option) (*Auto, error) {
 	abs, err := filepath.Abs(workDir)
 	if err != nil {
 		return nil, fmt.Errorf("work dir %s: %w", workDir, err)
 	}
-	env := map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}
-	backend := os.Getenv("PULUMI_BACKEND_URL")
+	a := &Auto{workDir: abs, project: "webapi", program: program, progress: progress, stacks: map[infra.Color]auto.Stack{},
+		env: map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}}
+	for _, o := range opts {
+		o(a)
+	}
+	lookup := func(k string) string { return cmp.Or(a.env[k], os.Getenv(k)) }
+	backend := lookup("PULUMI_BACKEND_URL")
 	state := ""
 	if backend == "" {
 		state = filepath.Join(abs, ".pulumi")
 		backend = "file://" + state
-		env["PULUMI_BACKEND_URL"] = backend
+		a.env["PULUMI_BACKEND_URL"] = backend
 	}
 	// The file backend's passphrase secrets provider cannot work without one; fail here,
 	// before anything is created or touched, rather than halfway through an update.
-	if strings.HasPrefix(backend, "file://") && os.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && os.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
+	if strings.HasPrefix(backend, "file://") && lookup("PULUMI_CONFIG_PASSPHRASE") == "" && lookup("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
 		return nil, release.Usagef("PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set: it encrypts the stacks' secrets in the file backend %s", backend)
 	}
 	if state != "" {
@@ -66,7 +84,7 @@ func New(workDir string, program pulumi.RunFunc, progress io.Writer) (*Auto, err
 			return nil, fmt.Errorf("state directory: %w", err)
 		}
 	}
-	return &Auto{workDir: abs, project: "webapi", program: program, env: env, progress: progress, stacks: map[infra.Color]auto.Stack{}}, nil
+	return a, nil
 }
 
 func (e *Auto) stack(ctx context.Context, c infra.Color) (auto.Stack, error) {

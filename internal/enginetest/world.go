@@ -1,0 +1,217 @@
+// Package enginetest runs the real program (infra.Program) through the real Pulumi CLI
+// on the AWS double, for engine tests: a World is a project directory, a file backend, a
+// PULUMI_HOME with the double's plugins, and the double's store, all of its own, so tests
+// in different Worlds run in parallel.
+package enginetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/awsdouble"
+	"github.com/webapi-platform/infra/internal/awsops"
+	"github.com/webapi-platform/infra/internal/engine"
+	"github.com/webapi-platform/infra/internal/preview"
+	"github.com/webapi-platform/infra/internal/release"
+	"github.com/webapi-platform/infra/internal/testutil"
+)
+
+// Region is the stacks' aws:region unless Options say otherwise.
+const Region = "eu-west-1"
+
+// checkoutFiles are what a bake needs in the project directory besides Pulumi.yaml: the
+// templates it hashes and the runner its commands `go run`.
+var checkoutFiles = []string{"go.mod", "go.sum", "images", "internal/bake", "scripts/bake"}
+
+// Options describe a World.
+type Options struct {
+	// Stacks are written as Pulumi.<color>.yaml, with aws:region.
+	Stacks map[infra.Color]testutil.StackConfig
+	Region string
+	// Checkout copies what baking needs into the project directory, so the bake
+	// commands run for real (with a packer given in Env as WEBAPI_PACKER).
+	Checkout bool
+	// Env goes to the CLI and everything it starts (the plugins, the bake commands).
+	Env map[string]string
+}
+
+// World is one isolated Pulumi world on the double.
+type World struct {
+	Dir     string // the project directory (the checkout)
+	Backend string // file:// URL of the state
+	AWS     awsdouble.Env
+	Double  *awsdouble.Double
+	Engine  *engine.Auto
+	Log     *SyncBuffer // the engine's progress of every up, for failure messages
+	env     map[string]string
+}
+
+var pathOnce sync.Once
+
+// New makes a World. It needs the pinned CLI (skipped without it, as testutil.RequireTool
+// says) and builds the double's plugins once per test binary.
+func New(t testing.TB, opts Options) *World {
+	t.Helper()
+	aws := awsdouble.Install(t)
+	// The Automation API finds the CLI on the process's PATH; every World wants the same
+	// pinned one, so it is put first once, not per test (t.Setenv forbids t.Parallel).
+	pathOnce.Do(func() { os.Setenv("PATH", aws.Vars["PATH"]) })
+	w := &World{Backend: "file://" + t.TempDir(), AWS: aws, Double: aws.Double(), Log: &SyncBuffer{}}
+	w.env = map[string]string{"PULUMI_BACKEND_URL": w.Backend, "PULUMI_CONFIG_PASSPHRASE": "engine-test-only"}
+	for k, v := range aws.Vars {
+		w.env[k] = v
+	}
+	for k, v := range opts.Env {
+		w.env[k] = v
+	}
+	w.Dir = newCheckout(t, opts)
+	w.Engine = w.engineIn(t, w.Dir)
+	return w
+}
+
+// SecondCheckout is the same project checked out in another folder, deploying to the
+// same backend and the same AWS: a laptop beside CI.
+func (w *World) SecondCheckout(t testing.TB, opts Options) *World {
+	t.Helper()
+	other := *w
+	other.Dir = newCheckout(t, opts)
+	other.Engine = w.engineIn(t, other.Dir)
+	return &other
+}
+
+func (w *World) engineIn(t testing.TB, dir string) *engine.Auto {
+	t.Helper()
+	e, err := engine.New(dir, infra.Program, w.Log, engine.WithEnv(w.env))
+	if err != nil {
+		t.Fatalf("enginetest: %v", err)
+	}
+	return e
+}
+
+func newCheckout(t testing.TB, opts Options) string {
+	t.Helper()
+	dir := t.TempDir()
+	copyPath(t, "Pulumi.yaml", dir)
+	if opts.Checkout {
+		for _, p := range checkoutFiles {
+			copyPath(t, p, dir)
+		}
+	}
+	region := opts.Region
+	if region == "" {
+		region = Region
+	}
+	for c, cfg := range opts.Stacks {
+		yaml := cfg.YAML() + fmt.Sprintf("  aws:region: %q\n", region)
+		if err := os.WriteFile(filepath.Join(dir, "Pulumi."+string(c)+".yaml"), []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// copyPath copies a file or a directory of the repository into dir at the same path.
+func copyPath(t testing.TB, rel, dir string) {
+	t.Helper()
+	src, dst := testutil.RepoPath(rel), filepath.Join(dir, rel)
+	info, err := os.Stat(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.IsDir() {
+		err = os.CopyFS(dst, os.DirFS(src))
+	} else if err = os.MkdirAll(filepath.Dir(dst), 0o755); err == nil {
+		var b []byte
+		if b, err = os.ReadFile(src); err == nil {
+			err = os.WriteFile(dst, b, 0o644)
+		}
+	}
+	if err != nil {
+		t.Fatalf("enginetest: copying %s: %v", rel, err)
+	}
+}
+
+// Up updates a stack (only targets when given) and fails the test with the engine's
+// log when it fails.
+func (w *World) Up(t testing.TB, c infra.Color, targets ...string) release.Changes {
+	t.Helper()
+	ch, err := w.Engine.Up(context.Background(), c, targets)
+	if err != nil {
+		t.Fatalf("up %s: %v\n%s", c, err, w.Log.String())
+	}
+	return ch
+}
+
+// Plan previews a stack and returns each resource's planned operation (create, update,
+// replace, delete, same), keyed "<type>::<name>" (a name alone is not unique: the flow
+// log's group, role, policy and log share one).
+func (w *World) Plan(t testing.TB, c infra.Color) map[string]string {
+	t.Helper()
+	evs, err := w.Engine.Preview(context.Background(), c)
+	if err != nil {
+		t.Fatalf("preview %s: %v", c, err)
+	}
+	plan := map[string]string{}
+	for _, s := range preview.Steps(evs) {
+		plan[s.Type+"::"+s.Name()] = s.Op
+	}
+	return plan
+}
+
+// Changed is a plan without what changes nothing: "same", and "read" (a StackReference
+// reads the other stack on every run).
+func Changed(plan map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, op := range plan {
+		if op != "same" && op != "read" {
+			out[k] = op
+		}
+	}
+	return out
+}
+
+// SetConfig writes webapi keys (un-namespaced) into a stack's config.
+func (w *World) SetConfig(t testing.TB, c infra.Color, kv ...string) {
+	t.Helper()
+	if len(kv)%2 != 0 {
+		t.Fatalf("enginetest: SetConfig wants key/value pairs")
+	}
+	m := map[string]string{}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	if err := w.Engine.SetConfig(context.Background(), c, m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Health is the tool's AWS adapter over the double's API face: what the tool reads as
+// live comes from the double's store, not from Pulumi's state.
+func (w *World) Health() *awsops.Health {
+	return awsops.FromClients(w.Double.ELBv2, w.Double.CloudWatch)
+}
+
+// SyncBuffer is a bytes.Buffer safe for the engine's concurrent writes.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Clone(s.b.String())
+}
