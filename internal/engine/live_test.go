@@ -55,7 +55,7 @@ func (f *released) deploy(t *testing.T, c infra.Color, opts release.DeployOption
 }
 
 // edge is the edge stack's deployed outputs (from state: the ARNs and the listener URN
-// the tool itself works from).
+// the tool itself works from); it points the health watch at the listener.
 func (f *released) edge(t *testing.T) *infra.EdgeValues {
 	t.Helper()
 	outs := f.outputs(t, infra.Blue)

@@ -153,7 +153,11 @@ func TestEngineFailedShiftStepIsRestored(t *testing.T) {
 		}
 		for m := start.Truncate(time.Minute); m.Before(end); m = m.Add(time.Minute) {
 			if m.Before(start) {
-				continue // CloudWatch would round start down to it; the double does not
+				// GetMetricData rounds a StartTime of less than 15 days ago down to the
+				// whole minute (API reference, GetMetricData, StartTime), so AWS would
+				// count this minute; the double does not round, so the storm starts at
+				// the first whole minute of the window.
+				continue
 			}
 			if err := f.w.Double.PutDatapoint(albMetric(ev, infra.Green, "RequestCount"), m, 200); err != nil {
 				return err
