@@ -22,7 +22,7 @@ const (
 	tgBlue   = "arn:tg/blue"
 	tgGreen  = "arn:tg/green"
 	listener = "arn:listener"
-	lURN     = "urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-http"
+	lURN     = "urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-listener-80"
 )
 
 // fakeEngine keeps stack config and outputs in memory. A targeted up of the edge stack
@@ -514,7 +514,7 @@ func TestFleetChange(t *testing.T) {
 		"urn:pulumi:green::webapi::" + infra.TypeFleet + "$aws:autoscaling/group:Group::fleet-green-asg":                                 true,
 		"urn:pulumi:green::webapi::" + infra.TypeImage + "$command:local:Command::image-green-app":                                       true,
 		"urn:pulumi:green::webapi::" + infra.TypeFleet:                                                                                   true,
-		"urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-http":                                            false,
+		"urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-listener-80":                                            false,
 		"urn:pulumi:blue::webapi::" + infra.TypeMonitoring + "$aws:cloudwatch/metricAlarm:MetricAlarm::alarm-blue-5xx":                   false,
 		"urn:pulumi:blue::webapi::" + infra.TypeNetwork + "$aws:ec2/vpc:Vpc::network-vpc":                                                false,
 		"urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/targetGroup:TargetGroup::" + "edge-tg-" + string(infra.Green) + "-fleet": false,
