@@ -162,7 +162,8 @@ func TestBakeChangedAppScriptRebakesTheAppStageOnly(t *testing.T) {
 	w := newBakeWorld(t)
 	require.True(t, bakeTemplateRefers(t, w.Dir, bake.StageApp, bakeAppOnlyScript))
 	require.False(t, bakeTemplateRefers(t, w.Dir, bake.StagePrerequisites, bakeAppOnlyScript))
-	first, _ := w.upBaking(t)
+	first, firstStages := w.upBaking(t)
+	require.Equal(t, []string{"prerequisites", "app"}, firstStages)
 
 	w.appendToScript(t, bakeAppOnlyScript)
 	plan := w.Plan(t, infra.Blue)
@@ -180,7 +181,8 @@ func TestBakeChangedPrerequisitesScriptRebakesBothStages(t *testing.T) {
 	w := newBakeWorld(t)
 	require.True(t, bakeTemplateRefers(t, w.Dir, bake.StagePrerequisites, bakePrereqOnlyScript))
 	require.False(t, bakeTemplateRefers(t, w.Dir, bake.StageApp, bakePrereqOnlyScript))
-	first, _ := w.upBaking(t)
+	first, firstStages := w.upBaking(t)
+	require.Equal(t, []string{"prerequisites", "app"}, firstStages)
 
 	w.appendToScript(t, bakePrereqOnlyScript)
 	plan := w.Plan(t, infra.Blue)
@@ -214,7 +216,8 @@ func TestBakeSecondCheckoutOfTheSameCommitBakesNothing(t *testing.T) {
 func TestBakeChangedAppRefRebakesTheAppStageOnly(t *testing.T) {
 	t.Parallel()
 	w := newBakeWorld(t)
-	first, _ := w.upBaking(t)
+	first, firstStages := w.upBaking(t)
+	require.Equal(t, []string{"prerequisites", "app"}, firstStages)
 
 	w.SetConfig(t, infra.Blue, "appRef", bakeNextCommit)
 	assert.Equal(t, map[string]string{
@@ -232,7 +235,7 @@ func TestBakeChangedAppRefRebakesTheAppStageOnly(t *testing.T) {
 
 // bakePreviousInputs is the program as the stacks deployed today were deployed: the
 // bake commands ran in dir (the checkout's absolute path), with no update command and
-// addPreviousOutputInEnv false. transformed counts the commands it rewrote.
+// addPreviousOutputInEnv false. transformed records the names of the commands it rewrote.
 func bakePreviousInputs(dir string, transformed *sync.Map) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		err := ctx.RegisterResourceTransform(func(_ context.Context, a *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
