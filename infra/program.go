@@ -14,20 +14,36 @@ import (
 // Program is the one entry point: main.go, the tests and the automation tool all run it.
 // The stack's role (edge or colour) comes from config, never from the stack's name.
 func Program(ctx *pulumi.Context) error {
-	outputs, err := Build(ctx)
-	if err != nil {
-		return err
+	return ProgramIn("")(ctx)
+}
+
+// ProgramIn is Program for the project in dir (empty: the engine's root directory, else
+// the working directory). The Automation API runs an inline program without telling it
+// its project's root (sdk v3.274.1 go/auto/stack.go builds the RunInfo without
+// RootDirectory or Pwd), so an inline Program would read images/ from the process's
+// working directory, which need not be the project's.
+func ProgramIn(dir string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		outputs, err := buildIn(ctx, dir)
+		if err != nil {
+			return err
+		}
+		// Sorted: the same program exports in the same order on every run.
+		for _, name := range slices.Sorted(maps.Keys(outputs)) {
+			ctx.Export(name, outputs[name])
+		}
+		return nil
 	}
-	// Sorted: the same program exports in the same order on every run.
-	for _, name := range slices.Sorted(maps.Keys(outputs)) {
-		ctx.Export(name, outputs[name])
-	}
-	return nil
 }
 
 // Build registers the stack's resources and returns its outputs (names from
 // outputs.go). Config is loaded and validated before anything is registered.
 func Build(ctx *pulumi.Context) (pulumi.Map, error) {
+	return buildIn(ctx, "")
+}
+
+// buildIn is Build for the project in dir (ProgramIn).
+func buildIn(ctx *pulumi.Context, dir string) (pulumi.Map, error) {
 	cfg, err := LoadConfig(func(key string) (string, bool) {
 		return ctx.GetConfig(ConfigNamespace + ":" + key)
 	})
@@ -35,14 +51,14 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 		return nil, fmt.Errorf("config of stack %s: %w", ctx.Stack(), err)
 	}
 	if cfg.Edge {
-		return edgeStack(ctx, cfg)
+		return edgeStack(ctx, cfg, dir)
 	}
-	return colorStack(ctx, cfg)
+	return colorStack(ctx, cfg, dir)
 }
 
 // edgeStack owns what both colours share (network, ALB, both target groups, the
 // weighted listener) and its own colour's fleet.
-func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
+func edgeStack(ctx *pulumi.Context, cfg *Config, dir string) (pulumi.Map, error) {
 	azs, err := resolveAvailabilityZones(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -89,6 +105,7 @@ func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 
 	out := edgeOutputs(cfg, network, edge, weights)
 	return colorResources(ctx, cfg, colorInputs{
+		projectDir:              dir,
 		privateSubnetIDs:        network.PrivateSubnetIDs,
 		instanceSecurityGroupID: edge.InstanceSecurityGroupID.ToStringOutput(),
 		targetGroupArn:          edge.TargetGroups[cfg.Color].Arn,
@@ -130,7 +147,7 @@ func edgeOutputs(cfg *Config, network *Network, edge *Edge, weights Weights) pul
 }
 
 // colorStack owns only its colour: it reads the shared pieces from the edge stack.
-func colorStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
+func colorStack(ctx *pulumi.Context, cfg *Config, dir string) (pulumi.Map, error) {
 	edge, err := ReadEdgeOutputs(ctx, cfg.EdgeStack)
 	if err != nil {
 		return nil, err
@@ -143,6 +160,7 @@ func colorStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	cfg.HealthCheckPath = cmp.Or(edge.HealthCheckPath, cfg.HealthCheckPath)
 	// ParseEdgeOutputs guarantees both colours in both target group maps.
 	return colorResources(ctx, cfg, colorInputs{
+		projectDir:              dir,
 		privateSubnetIDs:        pulumi.ToStringArray(edge.PrivateSubnetIDs).ToStringArrayOutput(),
 		instanceSecurityGroupID: pulumi.String(edge.InstanceSecurityGroupID).ToStringOutput(),
 		targetGroupArn:          pulumi.String(edge.TargetGroupArns[string(cfg.Color)]).ToStringOutput(),
@@ -163,6 +181,7 @@ func CheckCapacity(cfg *Config, w Weights) error {
 }
 
 type colorInputs struct {
+	projectDir              string // ProgramIn's dir
 	privateSubnetIDs        pulumi.StringArrayOutput
 	instanceSecurityGroupID pulumi.StringOutput
 	targetGroupArn          pulumi.StringOutput
@@ -184,7 +203,7 @@ func colorResources(ctx *pulumi.Context, cfg *Config, in colorInputs, out pulumi
 			return nil, err
 		}
 		image, err := NewImage(ctx, "image-"+string(cfg.Color), &ImageArgs{
-			RepoRoot:           repoRoot(ctx),
+			RepoRoot:           repoRoot(ctx, in.projectDir),
 			Stack:              ctx.Stack(),
 			Color:              cfg.Color,
 			Region:             region,
@@ -257,11 +276,12 @@ func resolveAvailabilityZones(ctx *pulumi.Context, cfg *Config) ([]string, error
 	return slices.Sorted(slices.Values(res.Names))[:cfg.AzCount], nil
 }
 
-// repoRoot is where Pulumi.yaml and images/ are: the project's root directory when the
-// engine says so, otherwise the working directory (pulumi up runs there). The program
-// reads the templates from it to hash them; it never becomes a resource input.
-func repoRoot(ctx *pulumi.Context) string {
-	return cmp.Or(ctx.RootDirectory(), ".")
+// repoRoot is where Pulumi.yaml and images/ are: the directory ProgramIn was given, else
+// the project's root directory when the engine says so, otherwise the working directory
+// (pulumi up runs there). The program reads the templates from it to hash them; it never
+// becomes a resource input.
+func repoRoot(ctx *pulumi.Context, dir string) string {
+	return cmp.Or(dir, ctx.RootDirectory(), ".")
 }
 
 func currentRegion(ctx *pulumi.Context) (string, error) {
