@@ -88,7 +88,9 @@ func (w *World) SecondCheckout(t testing.TB, opts Options) *World {
 
 func (w *World) engineIn(t testing.TB, dir string) *engine.Auto {
 	t.Helper()
-	e, err := engine.New(dir, infra.Program, w.Log, engine.WithEnv(w.env))
+	// ProgramIn: an inline program is not told its project's directory by the
+	// Automation API, and each World's checkout is its own.
+	e, err := engine.New(dir, infra.ProgramIn(dir), w.Log, engine.WithEnv(w.env))
 	if err != nil {
 		t.Fatalf("enginetest: %v", err)
 	}
