@@ -241,10 +241,7 @@ func (s *FileStore) prune(newest uint64) {
 	if err != nil || len(gens) == 0 || gens[0]+keep >= newest {
 		return
 	}
-	if !s.markPruned() {
-		return
-	}
-	now := s.now()
+	now, marked := s.now(), false
 	for _, g := range gens {
 		if g+keep >= newest {
 			return
@@ -256,6 +253,10 @@ func (s *FileStore) prune(newest uint64) {
 		if err != nil || now.Sub(info.ModTime()) < s.MinAge {
 			return
 		}
+		if !marked && !s.markPruned() {
+			return
+		}
+		marked = true
 		if err := os.Remove(s.genPath(g)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return
 		}
