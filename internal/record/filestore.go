@@ -241,6 +241,7 @@ func (s *FileStore) prune(newest uint64) {
 	if err != nil || len(gens) == 0 || gens[0]+keep >= newest {
 		return
 	}
+	s.removeStaleTemps()
 	now, marked := s.now(), false
 	for _, g := range gens {
 		if g+keep >= newest {
@@ -259,6 +260,20 @@ func (s *FileStore) prune(newest uint64) {
 		marked = true
 		if err := os.Remove(s.genPath(g)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return
+		}
+	}
+}
+
+// staleTempAge is how old a temporary file must be before a prune deletes it: only a
+// writer that died between writing and linking leaves one, and a live writer holds its
+// temporary file for milliseconds.
+const staleTempAge = time.Hour
+
+func (s *FileStore) removeStaleTemps() {
+	temps, _ := filepath.Glob(filepath.Join(s.Dir, tmpPrefix+"*"))
+	for _, p := range temps {
+		if info, err := os.Lstat(p); err == nil && s.now().Sub(info.ModTime()) > staleTempAge {
+			_ = os.Remove(p)
 		}
 	}
 }

@@ -114,3 +114,14 @@ func TestFileStoreRefusesANewerSchema(t *testing.T) {
 	assert.Contains(t, err.Error(), "schema 2")
 	assert.Contains(t, err.Error(), s.genPath(1))
 }
+
+func TestFileStorePruneRemovesOnlyStaleTemporaryFiles(t *testing.T) {
+	s := &FileStore{Dir: t.TempDir(), Keep: 2, MinAge: 0, Now: time.Now}
+	stale, fresh := filepath.Join(s.Dir, tmpPrefix+"dead"), filepath.Join(s.Dir, tmpPrefix+"live")
+	require.NoError(t, os.WriteFile(stale, nil, 0o644))
+	require.NoError(t, os.WriteFile(fresh, nil, 0o644))
+	require.NoError(t, os.Chtimes(stale, time.Now().Add(-2*time.Hour), time.Now().Add(-2*time.Hour)))
+	saveN(t, s, 5)
+	assert.NoFileExists(t, stale)
+	assert.FileExists(t, fresh, "a writer between its write and its link keeps its file")
+}

@@ -3,7 +3,9 @@ package record
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -74,4 +76,45 @@ func TestConditionFailureIgnoresOtherErrors(t *testing.T) {
 
 func putInput(s *S3Store, ifMatch Version) *s3.PutObjectInput {
 	return &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(s.Key), Body: strings.NewReader("{}"), IfMatch: aws.String(string(ifMatch))}
+}
+
+// S3 may answer overlapping conditional writes with 409 ConditionalRequestConflict
+// (PutObject IfMatch/IfNoneMatch docs); that is a conflict too, and still one writer wins.
+func TestS3OverlappingConditionalWritesGet409(t *testing.T) {
+	ctx := context.Background()
+	s, f := newS3Store(t)
+	base, err := s.Save(ctx, Record{Revision: 1}, NoVersion)
+	require.NoError(t, err)
+	f.conflictWindow = 50 * time.Millisecond
+	errs := together(contenders, func(i int) error {
+		_, err := s.Save(ctx, Record{Revision: 2}, base)
+		return err
+	})
+	wins, saw409 := 0, false
+	for _, err := range errs {
+		if err == nil {
+			wins++
+			continue
+		}
+		require.ErrorIs(t, err, ErrConflict)
+		saw409 = saw409 || strings.Contains(err.Error(), "ConditionalRequestConflict")
+	}
+	assert.Equal(t, 1, wins)
+	_, _, _, c409 := f.counts()
+	assert.Positive(t, c409)
+	assert.True(t, saw409, "a 409 surfaces as a conflict naming S3's code")
+}
+
+func TestOpen(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "credentials"))
+	s, err := Open(ctx, Location{Dir: "/srv/record"})
+	require.NoError(t, err)
+	assert.Equal(t, "/srv/record", s.Where())
+	s, err = Open(ctx, Location{Bucket: "b", Key: "k.json", Region: "eu-west-1"})
+	require.NoError(t, err)
+	assert.Equal(t, "s3://b/k.json", s.Where())
+	_, err = Open(ctx, Location{Bucket: "b", Key: "k.json", Profile: "nope"})
+	assert.ErrorContains(t, err, "loading AWS configuration for the release record s3://b/k.json")
 }
