@@ -44,8 +44,9 @@ type S3Store struct {
 func (s *S3Store) Where() string { return "s3://" + s.Bucket + "/" + s.Key }
 
 // Load reads the object and its ETag; a missing object is the empty record. S3 answers
-// 404 NoSuchKey for a missing key only when the caller may list the bucket (without
-// s3:ListBucket it answers 403 AccessDenied), hence the hint on errors.
+// 404 NoSuchKey for a missing key only when the caller has s3:ListBucket on the bucket;
+// without it, 403 AccessDenied (GetObject API reference, "Permissions":
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), hence the hint.
 func (s *S3Store) Load(ctx context.Context) (Record, Version, error) {
 	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(s.Key)})
 	if errors.As(err, new(*types.NoSuchKey)) {
