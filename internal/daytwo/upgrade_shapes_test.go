@@ -21,6 +21,8 @@ type upgradeShape struct {
 	Edge []string
 	// NewNames are today's names of resources the old program named otherwise.
 	NewNames map[infra.Color][]string
+	// ListenerURN is the traffic listener's URN in the blue stack's outputs after the upgrade.
+	ListenerURN string
 }
 
 const (
@@ -48,6 +50,7 @@ var upgradeShapes = []upgradeShape{
 			upgradeIngressType + "::edge-alb-in-80-198.51.100.0-24",
 			upgradeIngressType + "::edge-alb-in-80-2001_db8__-32",
 		}},
+		ListenerURN: "urn:pulumi:blue::webapi::webapi:infra:Edge$" + upgradeListenerType + "::edge-listener-80",
 	},
 	{
 		// HTTPS with the port-80 redirect, two ranges.
@@ -70,5 +73,6 @@ var upgradeShapes = []upgradeShape{
 			upgradeIngressType + "::edge-alb-in-443-203.0.113.0-24",
 			upgradeIngressType + "::edge-alb-in-443-198.51.100.0-24",
 		}},
+		ListenerURN: "urn:pulumi:blue::webapi::webapi:infra:Edge$" + upgradeListenerType + "::edge-listener-443",
 	},
 }

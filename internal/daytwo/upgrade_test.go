@@ -1,6 +1,7 @@
 package daytwo
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -20,15 +21,16 @@ import (
 // today's names (by port; by port and range) in place: the aliases carry every
 // resource over, so the first plan with today's program creates, replaces and deletes
 // nothing, `up` keeps every listener ARN and rule ID in AWS, and the next plan is
-// empty. Then, on the upgraded HTTP stack, the day-two changes the renames are for: a
-// range put in front creates one rule, and turning TLS on updates the port-80
-// listener in place and creates the 443 one.
+// empty. Then, on the upgraded HTTP stack, a shift as the tool makes it, and the
+// day-two changes the renames are for: a range put in front creates one rule, and
+// turning TLS on updates the port-80 listener in place and creates the 443 one.
 func TestUpgradeFromIndexNamesKeepsEveryResourceInPlace(t *testing.T) {
 	for _, shape := range upgradeShapes {
 		t.Run(shape.Name, func(t *testing.T) {
 			t.Parallel()
 			w := enginetest.New(t, enginetest.Options{Fixture: filepath.Join("testdata", "upgrade", shape.Name)})
 			before := upgradeEdgeIDs(t, w.Double)
+			everything := upgradeAllIDs(t, w.Double)
 			require.ElementsMatch(t, shape.Edge, slices.Collect(maps.Keys(before)), "the fixture's listeners and ALB ingress rules in AWS")
 			colors := upgradeColors(shape)
 
@@ -43,9 +45,15 @@ func TestUpgradeFromIndexNamesKeepsEveryResourceInPlace(t *testing.T) {
 				w.Up(t, c)
 			}
 			assert.Equal(t, before, upgradeEdgeIDs(t, w.Double), "AWS: the same listeners and rules after the upgrade")
+			assert.Equal(t, everything, upgradeAllIDs(t, w.Double), "AWS: the same resources, every one")
 			for _, c := range colors {
 				assert.Empty(t, enginetest.Changed(w.Plan(t, c)), "%s: a second plan after the upgrade", c)
 			}
+			// A shift targets the listener by the URN in the stack's outputs: only an up
+			// with today's program puts today's name there.
+			outs, err := w.Engine.Outputs(context.Background(), infra.Blue)
+			require.NoError(t, err)
+			assert.Equal(t, shape.ListenerURN, outs[infra.OutListenerURN], "the traffic listener's URN after the upgrade")
 
 			if shape.Name == "http" {
 				upgradeDayTwo(t, w, before)
@@ -54,10 +62,22 @@ func TestUpgradeFromIndexNamesKeepsEveryResourceInPlace(t *testing.T) {
 	}
 }
 
-// upgradeDayTwo: on the upgraded HTTP stack, a range in front of the list creates its
-// rule and nothing else; then TLS on updates the port-80 listener (AWS allows one
+// upgradeDayTwo: on the upgraded HTTP stack, a shift (targeted at the listener URN the
+// outputs now hold) updates the listener alone; a range in front of the list creates
+// its rule and nothing else; then TLS on updates the port-80 listener (AWS allows one
 // listener per port, so a new one beside it would be refused) and creates port 443.
 func upgradeDayTwo(t *testing.T, w *enginetest.World, upgraded map[string]string) {
+	// A shift as the tool makes it: the weight in config, an up of the listener alone.
+	ctx := context.Background()
+	outs, err := w.Engine.Outputs(ctx, infra.Blue)
+	require.NoError(t, err)
+	w.SetConfig(t, infra.Blue, "greenWeight", "30")
+	shift := w.Up(t, infra.Blue, outs[infra.OutListenerURN].(string))
+	assert.Equal(t, []string{outs[infra.OutListenerURN].(string)}, shift.Touched, "a shift updates the listener alone")
+	weights, err := w.Double.ListenerWeights(ctx, upgraded["listener 80"])
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []int{70, 30}, slices.Collect(maps.Values(weights)), "the shift reached AWS")
+
 	w.SetConfigList(t, infra.Blue, "ingressCidrs", "192.0.2.0/24", "203.0.113.0/24", "198.51.100.0/24", "2001:db8::/32")
 	assert.Equal(t, map[string]string{
 		upgradeIngressType + "::edge-alb-in-80-192.0.2.0-24": "create",
@@ -109,6 +129,21 @@ func upgradeEdgeIDs(t *testing.T, d *awsdouble.Double) map[string]string {
 		}
 	}
 	return ids
+}
+
+// upgradeAllIDs lists every resource in the double's store, "<type> <id>", sorted.
+func upgradeAllIDs(t *testing.T, d *awsdouble.Double) []string {
+	t.Helper()
+	var out []string
+	require.NoError(t, d.Store.View(func(st *awsdouble.State) error {
+		for id, r := range st.Resources {
+			out = append(out, r.Type+" "+id)
+		}
+		return nil
+	}))
+	slices.Sort(out)
+	require.NotEmpty(t, out)
+	return out
 }
 
 func upgradeWithout(ids map[string]string, key string) map[string]string {
