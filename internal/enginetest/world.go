@@ -40,6 +40,10 @@ type Options struct {
 	Checkout bool
 	// Env goes to the CLI and everything it starts (the plugins, the bake commands).
 	Env map[string]string
+	// Fixture starts the World from a saved one (see SaveFixture): its stack files, its
+	// backend's state and its double's store are copied in. The stack files come from
+	// the fixture (they carry its encryption salt), so Stacks must be empty.
+	Fixture string
 }
 
 // World is one isolated Pulumi world on the double.
@@ -71,7 +75,13 @@ func New(t testing.TB, opts Options) *World {
 	for k, v := range opts.Env {
 		w.env[k] = v
 	}
+	if opts.Fixture != "" && len(opts.Stacks) > 0 {
+		t.Fatalf("enginetest: a Fixture brings its own stack files; set config with SetConfig, not Stacks")
+	}
 	w.Dir = newCheckout(t, opts)
+	if opts.Fixture != "" {
+		w.loadFixture(t, opts.Fixture)
+	}
 	w.Engine = w.engineIn(t, w.Dir)
 	return w
 }

@@ -1,0 +1,56 @@
+package enginetest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/awsdouble"
+	"github.com/webapi-platform/infra/internal/testutil"
+)
+
+// A World saved with SaveFixture and started again from it is the same world: the
+// stack plans nothing and the double holds the same resources.
+func TestFixtureRoundTripPlansNothing(t *testing.T) {
+	t.Parallel()
+	w := New(t, Options{Stacks: map[infra.Color]testutil.StackConfig{infra.Blue: testutil.Blue()}})
+	w.Up(t, infra.Blue)
+	dir := t.TempDir()
+	w.SaveFixture(t, dir)
+
+	for _, f := range []string{"Pulumi.blue.yaml", "aws.json", "backend/.pulumi/meta.yaml", "backend/.pulumi/stacks/webapi/blue.json"} {
+		assert.FileExists(t, filepath.Join(dir, f))
+	}
+	checkpoint, err := os.ReadFile(filepath.Join(dir, "backend/.pulumi/stacks/webapi/blue.json"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(checkpoint), "sourcePosition", "no machine paths in a fixture")
+
+	again := New(t, Options{Fixture: dir})
+	assert.Empty(t, Changed(again.Plan(t, infra.Blue)), "started from the fixture: nothing to do")
+	before, err := w.Double.Resources(awsdouble.TypeLoadBalancer)
+	require.NoError(t, err)
+	after, err := again.Double.Resources(awsdouble.TypeLoadBalancer)
+	require.NoError(t, err)
+	require.Len(t, after, 1)
+	assert.Equal(t, before[0].ID, after[0].ID, "the same ALB in the fixture's AWS")
+}
+
+func TestWithoutSourcePositions(t *testing.T) {
+	in := `{"version":3,"checkpoint":{"stack":"organization/webapi/blue","latest":{"resources":[` +
+		`{"urn":"a","outputs":{"port":12345678901234567890},"sourcePosition":"project:///x.go#1","stackTrace":[{"sourcePosition":"y"}]},` +
+		`{"urn":"b"}]}}}`
+	out, err := withoutSourcePositions([]byte(in))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"version":3,"checkpoint":{"stack":"organization/webapi/blue","latest":{"resources":[`+
+		`{"urn":"a","outputs":{"port":12345678901234567890}},{"urn":"b"}]}}}`, string(out))
+	assert.Contains(t, string(out), "12345678901234567890", "numbers kept as written")
+
+	for name, bad := range map[string]string{"not JSON": `{`, "no resources": `{"version":3,"checkpoint":{}}`} {
+		_, err := withoutSourcePositions([]byte(bad))
+		assert.Error(t, err, name)
+	}
+}
