@@ -77,6 +77,12 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("name", args.Name+"-asg-name")
 	case "aws:iam/role:Role":
 		set("name", args.Name+"-role-name")
+	case "aws:cloudwatch/logGroup:LogGroup":
+		// As the provider reports it: the group's ARN without the trailing ":*".
+		set("arn", fmt.Sprintf("arn:aws:logs:%s:000000000000:log-group:%s", testRegion, args.Name))
+	case "aws:s3/bucketV2:BucketV2":
+		set("bucket", args.Name+"-bucket-name")
+		set("arn", "arn:aws:s3:::"+args.Name+"-bucket-name")
 	case "command:local:Command":
 		// What scripts/bake prints: the AMI id alone.
 		set("stdout", mockAmiFor(args.Name))
@@ -84,6 +90,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	if _, ok := out["arn"]; !ok {
 		set("arn", arn)
+	}
+	if _, ok := out["ownerId"]; !ok {
+		set("ownerId", "000000000000") // the account, as EC2 resources report it
 	}
 	return id, out, nil
 }
