@@ -26,6 +26,8 @@ type registered struct {
 	Inputs resource.PropertyMap
 	// Aliases are the names the resource had before (pulumi.Aliases with a Name).
 	Aliases []string
+	// DependsOn are the URNs of its explicit dependencies (pulumi.DependsOn).
+	DependsOn []string
 }
 
 // mocks records every resource and invoke, answers the invokes the program makes and
@@ -40,16 +42,17 @@ type mocks struct {
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	m.mu.Lock()
 	parent := ""
-	var aliases []string
+	var aliases, deps []string
 	if args.RegisterRPC != nil {
 		parent = args.RegisterRPC.GetParent()
+		deps = args.RegisterRPC.GetDependencies()
 		for _, a := range args.RegisterRPC.GetAliases() {
 			if name := a.GetSpec().GetName(); name != "" {
 				aliases = append(aliases, name)
 			}
 		}
 	}
-	m.resources = append(m.resources, registered{Type: args.TypeToken, Name: args.Name, Parent: parent, Inputs: args.Inputs, Aliases: aliases})
+	m.resources = append(m.resources, registered{Type: args.TypeToken, Name: args.Name, Parent: parent, Inputs: args.Inputs, Aliases: aliases, DependsOn: deps})
 	m.mu.Unlock()
 
 	out := args.Inputs.Copy()
