@@ -420,6 +420,8 @@ func weightedForward(w Weights, tgs map[Color]*lb.TargetGroup) *lb.ListenerDefau
 func withAccessLogs(ctx *pulumi.Context, name string, args *EdgeArgs, albSG *ec2.SecurityGroup, albArgs *lb.LoadBalancerArgs, parent pulumi.ResourceOption) ([]pulumi.ResourceOption, error) {
 	opts := []pulumi.ResourceOption{parent}
 	if !args.AccessLogs.Create && args.AccessLogsBucket == "" {
+		// No access_logs block: the provider sets access_logs.s3.enabled=false
+		// (terraform-provider-aws internal/service/elbv2/load_balancer.go), an update in place.
 		return opts, nil
 	}
 	prefix, err := AccessLogPrefix(ctx.Project(), ctx.Stack())
