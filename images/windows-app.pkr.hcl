@@ -32,6 +32,12 @@ variable "kms_key_id" {
   description = "KMS key for the AMI's encrypted snapshots; empty: the account's aws/ebs key."
 }
 
+variable "project" {
+  type        = string
+  default     = "webapi"
+  description = "Pulumi project that owns the AMI (tag; AMI clean-up checks it)."
+}
+
 variable "stack" {
   type        = string
   description = "Pulumi stack that owns the AMI (tag)."
@@ -97,7 +103,7 @@ locals {
   tags = {
     Name             = local.ami_name
     role             = "app"
-    project          = "webapi"
+    project          = var.project
     stack            = var.stack
     color            = var.color
     source_ami       = "{{ .SourceAMI }}"

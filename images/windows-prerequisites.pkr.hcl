@@ -33,6 +33,12 @@ variable "kms_key_id" {
   description = "KMS key for the AMI's encrypted snapshots; empty: the account's aws/ebs key."
 }
 
+variable "project" {
+  type        = string
+  default     = "webapi"
+  description = "Pulumi project that owns the AMI (tag; AMI clean-up checks it)."
+}
+
 variable "stack" {
   type        = string
   description = "Pulumi stack that owns the AMI (tag)."
@@ -89,7 +95,7 @@ locals {
   tags = {
     Name          = local.ami_name
     role          = "prerequisites"
-    project       = "webapi"
+    project       = var.project
     stack         = var.stack
     source_ami    = "{{ .SourceAMI }}"
     template_hash = var.template_hash

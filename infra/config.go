@@ -92,6 +92,15 @@ type Config struct {
 
 	Alarm5xxPercent int
 	AlarmLatencyMs  int
+
+	// AccessLogs: the edge stack creates and owns the access-log bucket (SSE-S3, public
+	// access blocked, expiry after AccessLogsRetentionDays). Refused with AccessLogsBucket.
+	AccessLogs              bool
+	AccessLogsRetentionDays int
+	// AppProject is the project to publish, relative to the app repository's root.
+	AppProject string
+	// AlarmTopicArn receives the alarms' ALARM and OK notifications.
+	AlarmTopicArn string
 }
 
 // ConfigError is one invalid key: which key, the value given, and what is allowed.
@@ -167,6 +176,10 @@ var ConfigKeys = []configKey{
 	{"deregisterAmisOnDelete", "boolean", false},
 	{"alarm5xxPercent", "integer", 1},
 	{"alarmLatencyMs", "integer", 1000},
+	{"accessLogs", "boolean", false},
+	{"accessLogsRetentionDays", "integer", 90},
+	{"appProject", "string", ""},
+	{"alarmTopicArn", "string", ""},
 }
 
 var (
@@ -180,6 +193,11 @@ var (
 	subnetPattern       = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
 	gitRefPattern       = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 	sshRepoPattern      = regexp.MustCompile(`^(ssh://)?[A-Za-z0-9._-]+@[A-Za-z0-9.-]+[:/].+$`)
+	// A relative path of plain names: no drive, no leading '/' or '-', nothing a shell or
+	// PowerShell would interpret (it reaches the build instance as APP_PROJECT).
+	appProjectPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/-]*$`)
+	// Standard SNS topics (CloudWatch alarm actions do not take FIFO topics).
+	snsTopicArnPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$`)
 )
 
 // The VPC must leave room for two subnets per AZ of at least /28 (AWS's smallest subnet),
@@ -227,6 +245,10 @@ func LoadConfig(src ConfigSource) (*Config, error) {
 	c.DeregisterAmis = r.boolean("deregisterAmisOnDelete")
 	c.Alarm5xxPercent = r.integer("alarm5xxPercent")
 	c.AlarmLatencyMs = r.integer("alarmLatencyMs")
+	c.AccessLogs = r.boolean("accessLogs")
+	c.AccessLogsRetentionDays = r.integer("accessLogsRetentionDays")
+	c.AppProject = r.str("appProject")
+	c.AlarmTopicArn = r.str("alarmTopicArn")
 
 	if colorRaw == "" {
 		r.fail("color", colorRaw, "it is required: blue or green")
@@ -350,9 +372,7 @@ func (c *Config) validateEdge(p *problems) {
 	if c.CertificateArn != "" && !acmArnPattern.MatchString(c.CertificateArn) {
 		p.fail("certificateArn", c.CertificateArn, "want an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<id>")
 	}
-	if c.AccessLogsBucket != "" && (!bucketPattern.MatchString(c.AccessLogsBucket) || strings.Contains(c.AccessLogsBucket, "..")) {
-		p.fail("accessLogsBucket", c.AccessLogsBucket, "want an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens")
-	}
+	c.validateAccessLogs(p)
 	if !strings.HasPrefix(c.HealthCheckPath, "/") || !healthPathPattern.MatchString(c.HealthCheckPath) || len(c.HealthCheckPath) > 1024 {
 		p.fail("healthCheckPath", c.HealthCheckPath, "want a URL path starting with / (at most 1024 characters, no spaces)")
 	}
@@ -366,6 +386,20 @@ func (c *Config) validateEdge(p *problems) {
 		if k.n < 2 || k.n > 10 {
 			p.fail(k.key, strconv.Itoa(k.n), "want 2 to 10 consecutive checks")
 		}
+	}
+}
+
+// validateAccessLogs: either the stack's own bucket (accessLogs) or a bucket brought
+// along (accessLogsBucket), never both.
+func (c *Config) validateAccessLogs(p *problems) {
+	if c.AccessLogsBucket != "" && (!bucketPattern.MatchString(c.AccessLogsBucket) || strings.Contains(c.AccessLogsBucket, "..")) {
+		p.fail("accessLogsBucket", c.AccessLogsBucket, "want an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens")
+	}
+	if c.AccessLogs && c.AccessLogsBucket != "" {
+		p.fail("accessLogsBucket", c.AccessLogsBucket, "leave it empty when webapi:accessLogs is true (the stack then creates its own bucket), or set webapi:accessLogs to false to use this one")
+	}
+	if c.AccessLogsRetentionDays < 1 || c.AccessLogsRetentionDays > 36500 {
+		p.fail("accessLogsRetentionDays", strconv.Itoa(c.AccessLogsRetentionDays), "want a number of days from 1 to 36500")
 	}
 }
 
@@ -420,6 +454,15 @@ func (c *Config) validateImages(p *problems) {
 	} else if !gitRefPattern.MatchString(c.AppRef) || strings.Contains(c.AppRef, "..") || strings.HasPrefix(c.AppRef, "-") {
 		p.fail("appRef", c.AppRef, "want a git ref: letters, digits, . _ / - (no spaces, no '..', not starting with '-')")
 	}
+	if c.AppProject != "" && !ValidAppProject(c.AppProject) {
+		p.fail("appProject", c.AppProject, "want a path inside the app repository such as src/WebApi: letters, digits, . _ / - (no '..', not starting with '/' or '-', at most 255 characters)")
+	}
+}
+
+// ValidAppProject: a relative path that stays inside the repository and that neither
+// PowerShell (Join-Path, dotnet publish) nor a shell would read as anything but a path.
+func ValidAppProject(s string) bool {
+	return len(s) <= 255 && appProjectPattern.MatchString(s) && !strings.Contains(s, "..") && !strings.Contains(s, "//")
 }
 
 // validateAlarms checks the thresholds the alarms and the tool's gates share.
@@ -429,6 +472,9 @@ func (c *Config) validateAlarms(p *problems) {
 	}
 	if c.AlarmLatencyMs < 1 || c.AlarmLatencyMs > 60000 {
 		p.fail("alarmLatencyMs", strconv.Itoa(c.AlarmLatencyMs), "want milliseconds from 1 to 60000")
+	}
+	if c.AlarmTopicArn != "" && !snsTopicArnPattern.MatchString(c.AlarmTopicArn) {
+		p.fail("alarmTopicArn", c.AlarmTopicArn, "want a standard SNS topic ARN: arn:aws:sns:<region>:<account>:<topic>")
 	}
 }
 

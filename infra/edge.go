@@ -33,7 +33,8 @@ type EdgeArgs struct {
 	IngressCidrs       []string
 	CertificateArn     string
 	DeletionProtection bool
-	AccessLogsBucket   string
+	AccessLogsBucket   string // a bucket brought along (bucket policy the operator's)
+	AccessLogs         AccessLogs
 	HealthCheck        HealthCheck
 	Weights            Weights
 	Tags               map[string]string
@@ -244,14 +245,11 @@ func newLoadBalancer(ctx *pulumi.Context, name string, args *EdgeArgs, albSG *ec
 		IdleTimeout:              pulumi.Int(60),
 		Tags:                     tagMap(args.Tags, "Name", name+"-alb"),
 	}
-	if args.AccessLogsBucket != "" {
-		albArgs.AccessLogs = &lb.LoadBalancerAccessLogsArgs{
-			Bucket:  pulumi.String(args.AccessLogsBucket),
-			Prefix:  pulumi.String(accessLogPrefix(ctx)),
-			Enabled: pulumi.Bool(true),
-		}
+	albOpts, err := withAccessLogs(ctx, name, args, albSG, albArgs, parent)
+	if err != nil {
+		return nil, err
 	}
-	alb, err := lb.NewLoadBalancer(ctx, name+"-alb", albArgs, parent)
+	alb, err := lb.NewLoadBalancer(ctx, name+"-alb", albArgs, albOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("edge: load balancer: %w", err)
 	}
@@ -417,7 +415,32 @@ func weightedForward(w Weights, tgs map[Color]*lb.TargetGroup) *lb.ListenerDefau
 	}
 }
 
-// accessLogPrefix keeps each stack's ALB logs apart in a shared bucket.
-func accessLogPrefix(ctx *pulumi.Context) string {
-	return fmt.Sprintf("%s/%s", ctx.Project(), ctx.Stack())
+// withAccessLogs turns the ALB's access logs on when the edge owns a bucket (created
+// here, and waited for) or was given one, and returns the ALB's resource options.
+func withAccessLogs(ctx *pulumi.Context, name string, args *EdgeArgs, albSG *ec2.SecurityGroup, albArgs *lb.LoadBalancerArgs, parent pulumi.ResourceOption) ([]pulumi.ResourceOption, error) {
+	opts := []pulumi.ResourceOption{parent}
+	if !args.AccessLogs.Create && args.AccessLogsBucket == "" {
+		// No access_logs block: the provider sets access_logs.s3.enabled=false
+		// (terraform-provider-aws internal/service/elbv2/load_balancer.go), an update in place.
+		return opts, nil
+	}
+	prefix, err := AccessLogPrefix(ctx.Project(), ctx.Stack())
+	if err != nil {
+		return nil, err
+	}
+	bucket := pulumi.String(args.AccessLogsBucket).ToStringOutput()
+	if args.AccessLogs.Create {
+		logs, err := newAccessLogsBucket(ctx, name, args, albSG, prefix, parent)
+		if err != nil {
+			return nil, err
+		}
+		bucket = logs.name
+		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{logs.ready}))
+	}
+	albArgs.AccessLogs = &lb.LoadBalancerAccessLogsArgs{
+		Bucket:  bucket,
+		Prefix:  pulumi.String(prefix),
+		Enabled: pulumi.Bool(true),
+	}
+	return opts, nil
 }

@@ -40,7 +40,11 @@ type FleetArgs struct {
 	PrivateSubnetIDs        pulumi.StringArrayInput
 	InstanceSecurityGroupID pulumi.StringInput
 	TargetGroupArn          pulumi.StringInput
-	Tags                    map[string]string
+	// TrafficListener, when the stack owns it, is the listener that routes to
+	// TargetGroupArn: the Auto Scaling group is created after it, so no instance is
+	// registered in a target group before traffic can be routed to it.
+	TrafficListener pulumi.Resource
+	Tags            map[string]string
 }
 
 // Fleet is one colour: an instance role, a launch template on the baked AMI and an
@@ -205,16 +209,37 @@ func newAutoScalingGroup(ctx *pulumi.Context, name string, args *FleetArgs, lt *
 			},
 		},
 		Tags: asgTags,
-	}, parent)
+	}, asgOptions(args, parent)...)
 	if err != nil {
 		return nil, fmt.Errorf("fleet %s: auto scaling group: %w", args.Color, err)
 	}
 	return asg, nil
 }
 
+// asgOptions are the group's resource options: its parent, and the traffic listener to
+// wait for when there is one (a dependency changes no input, so no diff).
+func asgOptions(args *FleetArgs, parent pulumi.ResourceOption) []pulumi.ResourceOption {
+	opts := []pulumi.ResourceOption{parent}
+	if args.TrafficListener != nil {
+		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{args.TrafficListener}))
+	}
+	return opts
+}
+
 // UserData is the instance's first-boot script: it records which colour and version the
-// instance is, for the app (environment variables) and for an operator (a JSON file).
-// It holds no secret: user data is readable by anyone who can describe the instance.
+// instance is, for the app (environment variables of its IIS application pool) and for an
+// operator (a JSON file). It holds no secret: user data is readable by anyone who can
+// describe the instance.
+//
+// The variables are set on the webapi application pool (applicationHost.config,
+// <applicationPools><add name="webapi"><environmentVariables>), which IIS 10 passes to
+// that pool's worker processes (IIS configuration reference, "Environment Variables
+// <environmentVariables>"); machine variables reach a worker process only once WAS itself
+// restarts, which iisreset does not guarantee. An entry is removed before it is added,
+// because appcmd refuses to add a name the collection already holds; then the pool is
+// recycled so its worker process starts with them. The values need no escaping inside
+// appcmd's [name='…',value='…'] syntax: a colour, and a version that is a validated git
+// ref (letters, digits, . _ / -) or "prebaked:<ami id>".
 func UserData(c Color, appVersion, amiID string) string {
 	esc := func(s string) string { return strings.ReplaceAll(s, "'", "''") } // PowerShell single-quoted literal
 	return fmt.Sprintf(`<powershell>
@@ -223,10 +248,22 @@ $dir = Join-Path $env:ProgramData 'webapi'
 New-Item -ItemType Directory -Force -Path $dir | Out-Null
 [ordered]@{ color = '%[1]s'; appVersion = '%[2]s'; amiId = '%[3]s' } |
   ConvertTo-Json | Set-Content -Path (Join-Path $dir 'deployment.json') -Encoding UTF8
-[Environment]::SetEnvironmentVariable('WEBAPI_COLOR', '%[1]s', 'Machine')
-[Environment]::SetEnvironmentVariable('WEBAPI_VERSION', '%[2]s', 'Machine')
-# IIS reads machine environment variables when it starts its worker processes.
-& iisreset.exe /restart | Out-Null
-</powershell>
-`, esc(string(c)), esc(appVersion), esc(amiID))
+$appcmd = Join-Path $env:windir 'System32\inetsrv\appcmd.exe'
+$pool = '%[4]s'
+foreach ($var in [ordered]@{ WEBAPI_COLOR = '%[1]s'; WEBAPI_VERSION = '%[2]s' }.GetEnumerator()) {
+  # Absent on first boot: appcmd then fails to find the element, which is fine (and
+  # its error output must not stop the script).
+  & { $ErrorActionPreference = 'Continue'
+      & $appcmd set config -section:system.applicationHost/applicationPools "/-[name='$pool'].environmentVariables.[name='$($var.Key)']" /commit:apphost 2>&1 | Out-Null }
+  & $appcmd set config -section:system.applicationHost/applicationPools "/+[name='$pool'].environmentVariables.[name='$($var.Key)',value='$($var.Value)']" /commit:apphost
+  if ($LASTEXITCODE -ne 0) { throw "appcmd could not set $($var.Key) on application pool $pool (exit $LASTEXITCODE)" }
 }
+& $appcmd recycle apppool "/apppool.name:$pool"
+if ($LASTEXITCODE -ne 0) { throw "appcmd could not recycle application pool $pool (exit $LASTEXITCODE)" }
+</powershell>
+`, esc(string(c)), esc(appVersion), esc(amiID), AppPoolName)
+}
+
+// AppPoolName is the IIS application pool the image runs the web API in
+// (images/scripts/deploy-app.ps1 creates it).
+const AppPoolName = "webapi"

@@ -36,6 +36,8 @@ func guardrailScenarios(t *testing.T) []guardrailScenario {
 			r: runOK(t, "blue", blueConfig("certificateArn", testCert, "natGateways", "none", "accessLogsBucket", "alb-logs", "ingressCidrs", `["203.0.113.0/24","2001:db8::/32"]`), nil)},
 		{name: "blue single nat 3 azs, no flow logs", stack: "blue", edge: true,
 			r: runOK(t, "blue", blueConfig("natGateways", "single", "azCount", "3", "flowLogs", "false"), nil)},
+		{name: "blue access logs in its own bucket, alarm topic", stack: "blue", edge: true, flowLogs: true,
+			r: runOK(t, "blue", blueConfig("accessLogs", "true", "alarmTopicArn", "arn:aws:sns:eu-west-1:111122223333:alarms"), nil)},
 		{name: "green", stack: "green",
 			r: runOK(t, "green", greenConfig(), edge)},
 	}
@@ -242,6 +244,11 @@ var untaggable = map[string]bool{
 	"aws:ec2/routeTableAssociation:RouteTableAssociation": true,
 	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":   true,
 	"aws:iam/rolePolicy:RolePolicy":                       true,
+	tBucketPolicy:                                         true,
+	tBucketPAB:                                            true,
+	tBucketOwnership:                                      true,
+	tBucketEncryption:                                     true,
+	tBucketLifecycle:                                      true,
 }
 
 func TestGuardrailEveryResourceTagged(t *testing.T) {
@@ -289,4 +296,75 @@ func TestGuardrailEveryResourceTagged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A role a service assumes on the account's behalf names the account (and, where the
+// service documents it, the source ARN) it may act for: without aws:SourceAccount or
+// aws:SourceArn, any account's use of the service could assume it (IAM User Guide, "The
+// confused deputy problem"; VPC User Guide, "IAM role for publishing flow logs to
+// CloudWatch Logs"). EC2's instance role is the exception: EC2 passes no source keys
+// when it assumes an instance profile's role, so a condition would lock the instances out.
+func TestGuardrailServiceRolesTrustOnlyTheirSource(t *testing.T) {
+	for _, sc := range guardrailScenarios(t) {
+		t.Run(sc.name, func(t *testing.T) {
+			roles := sc.r.mocks.byType("aws:iam/role:Role")
+			require.NotEmpty(t, roles)
+			checked := 0
+			for _, role := range roles {
+				for _, problem := range trustProblems(t, prop(role.Inputs, "assumeRolePolicy").(string)) {
+					assert.Fail(t, problem, role.Name)
+				}
+				checked++
+			}
+			want := 1
+			if sc.flowLogs {
+				want = 2
+			}
+			assert.Equal(t, want, checked, "the fleet's role, and the flow logs' role when they are on")
+		})
+	}
+}
+
+// trustProblems checks one trust policy: every service principal but EC2 is held to a
+// source account or ARN, and EC2 to none.
+func trustProblems(t *testing.T, policy string) []string {
+	t.Helper()
+	var doc struct {
+		Statement []struct {
+			Principal struct{ Service any }
+			Condition map[string]map[string]any
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(policy), &doc))
+	require.NotEmpty(t, doc.Statement)
+	var problems []string
+	for _, st := range doc.Statement {
+		keys := map[string]bool{}
+		for _, kv := range st.Condition {
+			for k := range kv {
+				keys[k] = true
+			}
+		}
+		for _, svc := range policyStrings(st.Principal.Service) {
+			switch {
+			case svc == "ec2.amazonaws.com" && len(keys) > 0:
+				problems = append(problems, "EC2's instance role takes no source condition (EC2 sends none)")
+			case svc != "ec2.amazonaws.com" && !keys["aws:SourceAccount"] && !keys["aws:SourceArn"]:
+				problems = append(problems, fmt.Sprintf("%s may assume it for any account: no aws:SourceAccount or aws:SourceArn condition", svc))
+			}
+		}
+	}
+	return problems
+}
+
+func TestTrustProblemsCatchesAServiceRoleWithoutASource(t *testing.T) {
+	unconditioned, err := json.Marshal(assumeRolePolicy("vpc-flow-logs.amazonaws.com"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"vpc-flow-logs.amazonaws.com may assume it for any account: no aws:SourceAccount or aws:SourceArn condition"},
+		trustProblems(t, string(unconditioned)))
+	conditioned, err := FlowLogsTrustPolicy("arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-0123")
+	require.NoError(t, err)
+	assert.Empty(t, trustProblems(t, conditioned))
+	assert.Len(t, trustProblems(t, strings.Replace(conditioned, "vpc-flow-logs.amazonaws.com", "ec2.amazonaws.com", 1)), 1,
+		"a condition on EC2's role is a problem too")
 }

@@ -21,13 +21,16 @@ const (
 // ImageArgs configures one colour's image chain.
 type ImageArgs struct {
 	RepoRoot         string // where images/ is read from to hash the stages; never an input
+	Project          string // the Pulumi project: tagged on the AMIs, checked by their clean-up
 	Stack            string
 	Color            Color
 	Region           string
 	BakeInstanceType string
 	AppRepository    string
 	AppRef           string
-	HealthCheckPath  string
+	// AppProject is the project to publish inside AppRepository (empty: its root).
+	AppProject      string
+	HealthCheckPath string
 	// SubnetID is where the builder runs (it needs internet access); empty: the default VPC.
 	SubnetID string
 	// PrerequisitesAmiID, when set, is used as is and stage one is skipped.
@@ -109,15 +112,18 @@ func planStages(args *ImageArgs) (map[string]stagePlan, error) {
 	commonVars := map[string]string{
 		"region":        args.Region,
 		"instance_type": args.BakeInstanceType,
+		"project":       args.Project,
 		"stack":         args.Stack,
 		"subnet_id":     args.SubnetID,
 	}
 	stageVars := map[string]map[string]string{
 		bake.StagePrerequisites.Name: commonVars,
 		bake.StageApp.Name: merge(commonVars, map[string]string{
-			"color":             string(args.Color),
-			"app_repository":    args.AppRepository,
-			"app_ref":           args.AppRef,
+			"color":          string(args.Color),
+			"app_repository": args.AppRepository,
+			"app_ref":        args.AppRef,
+			// A stage variable like the others, so a new project re-bakes (the hash).
+			"app_project":       args.AppProject,
 			"health_check_path": args.HealthCheckPath,
 		}),
 	}

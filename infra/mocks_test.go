@@ -26,6 +26,8 @@ type registered struct {
 	Inputs resource.PropertyMap
 	// Aliases are the names the resource had before (pulumi.Aliases with a Name).
 	Aliases []string
+	// DependsOn are the URNs of its explicit dependencies (pulumi.DependsOn).
+	DependsOn []string
 }
 
 // mocks records every resource and invoke, answers the invokes the program makes and
@@ -40,16 +42,17 @@ type mocks struct {
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	m.mu.Lock()
 	parent := ""
-	var aliases []string
+	var aliases, deps []string
 	if args.RegisterRPC != nil {
 		parent = args.RegisterRPC.GetParent()
+		deps = args.RegisterRPC.GetDependencies()
 		for _, a := range args.RegisterRPC.GetAliases() {
 			if name := a.GetSpec().GetName(); name != "" {
 				aliases = append(aliases, name)
 			}
 		}
 	}
-	m.resources = append(m.resources, registered{Type: args.TypeToken, Name: args.Name, Parent: parent, Inputs: args.Inputs, Aliases: aliases})
+	m.resources = append(m.resources, registered{Type: args.TypeToken, Name: args.Name, Parent: parent, Inputs: args.Inputs, Aliases: aliases, DependsOn: deps})
 	m.mu.Unlock()
 
 	out := args.Inputs.Copy()
@@ -77,6 +80,12 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("name", args.Name+"-asg-name")
 	case "aws:iam/role:Role":
 		set("name", args.Name+"-role-name")
+	case "aws:cloudwatch/logGroup:LogGroup":
+		// As the provider reports it: the group's ARN without the trailing ":*".
+		set("arn", fmt.Sprintf("arn:aws:logs:%s:000000000000:log-group:%s", testRegion, args.Name))
+	case "aws:s3/bucketV2:BucketV2":
+		set("bucket", args.Name+"-bucket-name")
+		set("arn", "arn:aws:s3:::"+args.Name+"-bucket-name")
 	case "command:local:Command":
 		// What scripts/bake prints: the AMI id alone.
 		set("stdout", mockAmiFor(args.Name))
@@ -84,6 +93,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	if _, ok := out["arn"]; !ok {
 		set("arn", arn)
+	}
+	if _, ok := out["ownerId"]; !ok {
+		set("ownerId", "000000000000") // the account, as EC2 resources report it
 	}
 	return id, out, nil
 }

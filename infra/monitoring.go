@@ -2,6 +2,8 @@ package infra
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -16,6 +18,27 @@ const (
 	alarmDatapoints        = 2
 )
 
+// fiveXXPercentExpression is the 5xx share of requests. The ALB publishes
+// HTTPCode_Target_5XX_Count only for minutes that had a 5xx, so without FILL a busy
+// minute with no errors has no "errors" datapoint and the whole expression is missing
+// for it; FILL(m, 0) turns a missing minute into 0 (CloudWatch User Guide, "Use metric
+// math", metric math functions: FILL). A minute without requests is 0% too.
+const fiveXXPercentExpression = "IF(FILL(requests, 0) > 0, 100 * FILL(errors, 0) / FILL(requests, 0), 0)"
+
+// AlarmName is unique per deployment in an account and region: PutMetricAlarm creates
+// or replaces by name (CloudWatch API reference, PutMetricAlarm), so two deployments
+// with the same stack names (two projects, or one project in two organizations) would
+// otherwise overwrite each other's alarms. The tool reads the names from the stack's
+// alarmNames output, never rebuilds them. The name is the alarm's identity (alarm_name
+// forces a new resource in terraform-provider-aws internal/service/cloudwatch/
+// metric_alarm.go): a rename replaces the alarm, created under the new name before the
+// old one is deleted.
+// An engine that reports no organization leaves it out.
+func AlarmName(org, project, stack string, c Color, suffix string) string {
+	parts := slices.DeleteFunc([]string{org, project, stack, string(c), suffix}, func(s string) bool { return s == "" })
+	return strings.Join(parts, "-")
+}
+
 // MonitoringArgs configures one colour's alarms.
 type MonitoringArgs struct {
 	Color                Color
@@ -23,7 +46,9 @@ type MonitoringArgs struct {
 	TargetGroupArnSuffix pulumi.StringInput
 	Max5xxPercent        int
 	MaxLatencyMs         int
-	Tags                 map[string]string
+	// TopicArn, when set, is notified when an alarm enters ALARM and when it returns to OK.
+	TopicArn string
+	Tags     map[string]string
 }
 
 // Monitoring is one colour's CloudWatch alarms: 5xx rate, unhealthy hosts, p99 latency.
@@ -55,6 +80,10 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		a.DatapointsToAlarm = pulumi.Int(alarmDatapoints)
 		a.ComparisonOperator = pulumi.String("GreaterThanThreshold")
 		a.TreatMissingData = pulumi.String("notBreaching") // an idle colour has no data
+		if args.TopicArn != "" {
+			a.AlarmActions = pulumi.Array{pulumi.String(args.TopicArn)}
+			a.OkActions = pulumi.Array{pulumi.String(args.TopicArn)}
+		}
 		a.Tags = tagMap(args.Tags)
 		return a
 	}
@@ -70,7 +99,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 				metric("requests", "RequestCount", "Sum"),
 				&cloudwatch.MetricAlarmMetricQueryArgs{
 					Id:         pulumi.String("rate"),
-					Expression: pulumi.String("IF(requests > 0, 100 * errors / requests, 0)"),
+					Expression: pulumi.String(fiveXXPercentExpression),
 					Label:      pulumi.String("5xx percent"),
 					ReturnData: pulumi.Bool(true),
 				},
@@ -97,7 +126,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	}
 	var names pulumi.StringArray
 	for _, a := range alarms {
-		a.args.Name = pulumi.Sprintf("webapi-%s-%s-%s", ctx.Stack(), args.Color, a.suffix)
+		a.args.Name = pulumi.String(AlarmName(ctx.Organization(), ctx.Project(), ctx.Stack(), args.Color, a.suffix))
 		alarm, err := cloudwatch.NewMetricAlarm(ctx, fmt.Sprintf("%s-%s", name, a.suffix), a.args, parent)
 		if err != nil {
 			return nil, fmt.Errorf("monitoring %s: %s alarm: %w", args.Color, a.suffix, err)

@@ -31,7 +31,8 @@ func TestAlarmsPerColorUseTheConfiguredThresholds(t *testing.T) {
 			assert.Equal(t, 2.0, prop(rate.Inputs, "threshold"))
 			queries := prop(rate.Inputs, "metricQueries").([]any)
 			require.Len(t, queries, 3)
-			assert.Equal(t, "IF(requests > 0, 100 * errors / requests, 0)", queries[2].(map[string]any)["expression"])
+			assert.Equal(t, "IF(FILL(requests, 0) > 0, 100 * FILL(errors, 0) / FILL(requests, 0), 0)", queries[2].(map[string]any)["expression"],
+				"FILL: a minute without 5xx datapoints counts as 0%, not as missing data")
 			assert.Equal(t, tgSuffix, queries[0].(map[string]any)["metric"].(map[string]any)["dimensions"].(map[string]any)["TargetGroup"])
 
 			unhealthy := alarms[prefix+"unhealthy"]

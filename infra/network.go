@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -32,8 +33,12 @@ type Network struct {
 	PrivateSubnetIDs pulumi.StringArrayOutput
 }
 
-// ssmEndpointServices are what Session Manager needs when instances have no internet.
-var ssmEndpointServices = []string{"ssm", "ssmmessages", "ec2messages"}
+// endpointServices are the interface endpoints instances without internet egress need:
+// Session Manager (ssm, ssmmessages, ec2messages), and the CloudWatch agent baked into
+// the image, which ships logs (logs) and metrics (monitoring) (CloudWatch User Guide,
+// "Using CloudWatch and CloudWatch Synthetics with interface VPC endpoints"). Appended,
+// never reordered: each endpoint is named by its service.
+var endpointServices = []string{"ssm", "ssmmessages", "ec2messages", "logs", "monitoring"}
 
 // NewNetwork creates the VPC and everything in it.
 func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
@@ -55,12 +60,16 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	privateIDs, err := newPrivateTier(ctx, name, args, plan, v, public.natIDs, parent)
+	private, err := newPrivateTier(ctx, name, args, plan, v, public.natIDs, parent)
 	if err != nil {
 		return nil, err
 	}
+	privateIDs := private.subnetIDs
 	if args.NatGateways == NatNone {
 		if err := newSsmEndpoints(ctx, name, v, args, privateIDs, parent); err != nil {
+			return nil, err
+		}
+		if err := newS3GatewayEndpoint(ctx, name, v, args, private.routeTableIDs, parent); err != nil {
 			return nil, err
 		}
 	}
@@ -184,10 +193,16 @@ func newNatGateway(ctx *pulumi.Context, name string, i int, az string, tags map[
 	return nat.ID(), nil
 }
 
+// privateTier is what the private subnets hold, in AZ order.
+type privateTier struct {
+	subnetIDs     pulumi.StringArray
+	routeTableIDs pulumi.StringArray
+}
+
 // newPrivateTier creates, per AZ, a private subnet and its route table: a default route
 // through its AZ's NAT (perAz), the one NAT (single), or none at all (none).
-func newPrivateTier(ctx *pulumi.Context, name string, args *NetworkArgs, plan SubnetPlan, v *ec2.Vpc, natIDs []pulumi.IDOutput, parent pulumi.ResourceOption) (pulumi.StringArray, error) {
-	var privateIDs pulumi.StringArray
+func newPrivateTier(ctx *pulumi.Context, name string, args *NetworkArgs, plan SubnetPlan, v *ec2.Vpc, natIDs []pulumi.IDOutput, parent pulumi.ResourceOption) (privateTier, error) {
+	var tier privateTier
 	for i, az := range args.AvailabilityZones {
 		tags := tagMap(args.Tags, "Name", fmt.Sprintf("%s-private-%s", name, az), "tier", "private")
 		priv, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.SubnetArgs{
@@ -198,7 +213,7 @@ func newPrivateTier(ctx *pulumi.Context, name string, args *NetworkArgs, plan Su
 			Tags:                tags,
 		}, parent)
 		if err != nil {
-			return nil, fmt.Errorf("network: private subnet %s: %w", az, err)
+			return tier, fmt.Errorf("network: private subnet %s: %w", az, err)
 		}
 		var routes ec2.RouteTableRouteArray
 		if len(natIDs) > 0 {
@@ -214,19 +229,22 @@ func newPrivateTier(ctx *pulumi.Context, name string, args *NetworkArgs, plan Su
 			Tags:   tags,
 		}, parent)
 		if err != nil {
-			return nil, fmt.Errorf("network: private route table %s: %w", az, err)
+			return tier, fmt.Errorf("network: private route table %s: %w", az, err)
 		}
 		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.RouteTableAssociationArgs{
 			SubnetId: priv.ID(), RouteTableId: rt.ID(),
 		}, parent); err != nil {
-			return nil, fmt.Errorf("network: private route association %s: %w", az, err)
+			return tier, fmt.Errorf("network: private route association %s: %w", az, err)
 		}
-		privateIDs = append(privateIDs, priv.ID().ToStringOutput())
+		tier.subnetIDs = append(tier.subnetIDs, priv.ID().ToStringOutput())
+		tier.routeTableIDs = append(tier.routeTableIDs, rt.ID().ToStringOutput())
 	}
-	return privateIDs, nil
+	return tier, nil
 }
 
-// newSsmEndpoints lets instances without internet egress reach Systems Manager.
+// newSsmEndpoints lets instances without internet egress reach Systems Manager and
+// CloudWatch. (The security group's description still says Systems Manager: a new
+// description would replace the group.)
 func newSsmEndpoints(ctx *pulumi.Context, name string, v *ec2.Vpc, args *NetworkArgs, subnets pulumi.StringArray, parent pulumi.ResourceOption) error {
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-endpoints-sg", &ec2.SecurityGroupArgs{
 		VpcId:       v.ID(),
@@ -247,7 +265,7 @@ func newSsmEndpoints(ctx *pulumi.Context, name string, v *ec2.Vpc, args *Network
 	}, parent); err != nil {
 		return fmt.Errorf("network: endpoint ingress: %w", err)
 	}
-	for _, svc := range ssmEndpointServices {
+	for _, svc := range endpointServices {
 		if _, err := ec2.NewVpcEndpoint(ctx, fmt.Sprintf("%s-%s", name, svc), &ec2.VpcEndpointArgs{
 			VpcId:             v.ID(),
 			ServiceName:       pulumi.Sprintf("com.amazonaws.%s.%s", args.Region, svc),
@@ -263,6 +281,23 @@ func newSsmEndpoints(ctx *pulumi.Context, name string, v *ec2.Vpc, args *Network
 	return nil
 }
 
+// newS3GatewayEndpoint routes the private subnets' S3 traffic through a gateway
+// endpoint (VPC User Guide, "Gateway endpoints for Amazon S3"): without NAT it is the
+// only way to S3, which Systems Manager and the CloudWatch agent use (Systems Manager User
+// Guide: SSM Agent communicates with AWS managed S3 buckets), and it costs nothing.
+func newS3GatewayEndpoint(ctx *pulumi.Context, name string, v *ec2.Vpc, args *NetworkArgs, routeTables pulumi.StringArray, parent pulumi.ResourceOption) error {
+	if _, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
+		VpcId:           v.ID(),
+		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", args.Region),
+		VpcEndpointType: pulumi.String("Gateway"),
+		RouteTableIds:   routeTables,
+		Tags:            tagMap(args.Tags, "Name", name+"-s3"),
+	}, parent); err != nil {
+		return fmt.Errorf("network: s3 endpoint: %w", err)
+	}
+	return nil
+}
+
 // newFlowLogs records all VPC traffic to CloudWatch Logs, kept 90 days.
 func newFlowLogs(ctx *pulumi.Context, name string, v *ec2.Vpc, baseTags map[string]string, parent pulumi.ResourceOption) error {
 	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
@@ -272,29 +307,17 @@ func newFlowLogs(ctx *pulumi.Context, name string, v *ec2.Vpc, baseTags map[stri
 	if err != nil {
 		return fmt.Errorf("network: flow log group: %w", err)
 	}
-	assume, err := json.Marshal(assumeRolePolicy("vpc-flow-logs.amazonaws.com"))
-	if err != nil {
-		return fmt.Errorf("network: flow log trust policy: %w", err)
-	}
+	// The source condition names this account's flow logs, from the VPC's ARN
+	// (arn:<partition>:ec2:<region>:<account>:vpc/<id>).
+	assume := v.Arn.ApplyT(FlowLogsTrustPolicy).(pulumi.StringOutput)
 	role, err := iam.NewRole(ctx, name+"-flow-logs", &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(assume),
+		AssumeRolePolicy: assume,
 		Tags:             tagMap(baseTags),
 	}, parent)
 	if err != nil {
 		return fmt.Errorf("network: flow log role: %w", err)
 	}
-	// Only what the delivery needs, only on this log group.
-	policy := group.Arn.ApplyT(func(arn string) (string, error) {
-		b, err := json.Marshal(map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []map[string]any{{
-				"Effect":   "Allow",
-				"Action":   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
-				"Resource": []string{arn, arn + ":*"},
-			}},
-		})
-		return string(b), err
-	}).(pulumi.StringOutput)
+	policy := group.Arn.ApplyT(FlowLogsPolicy).(pulumi.StringOutput)
 	if _, err := iam.NewRolePolicy(ctx, name+"-flow-logs", &iam.RolePolicyArgs{
 		Role:   role.Name,
 		Policy: policy,
@@ -311,6 +334,53 @@ func newFlowLogs(ctx *pulumi.Context, name string, v *ec2.Vpc, baseTags map[stri
 		return fmt.Errorf("network: flow log: %w", err)
 	}
 	return nil
+}
+
+// FlowLogsTrustPolicy lets VPC Flow Logs assume the role for this account's flow logs
+// only: aws:SourceAccount and aws:SourceArn guard against the confused deputy (VPC User
+// Guide, "IAM role for publishing flow logs to CloudWatch Logs"). vpcArn gives the
+// partition, region and account.
+func FlowLogsTrustPolicy(vpcArn string) (string, error) {
+	parts := strings.SplitN(vpcArn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" || parts[1] == "" || parts[3] == "" || parts[4] == "" {
+		return "", fmt.Errorf("network: flow log trust policy: %q is not a VPC ARN", vpcArn)
+	}
+	partition, region, account := parts[1], parts[3], parts[4]
+	doc := assumeRolePolicy("vpc-flow-logs.amazonaws.com")
+	doc["Statement"].([]map[string]any)[0]["Condition"] = map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": account},
+		"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-flow-log/*", partition, region, account)},
+	}
+	b, err := json.Marshal(doc)
+	return string(b), err
+}
+
+// FlowLogsPolicy is what the delivery needs (VPC User Guide, "IAM role for publishing
+// flow logs to CloudWatch Logs": logs:CreateLogGroup, CreateLogStream, PutLogEvents,
+// DescribeLogGroups, DescribeLogStreams), scoped to this log group, except
+// DescribeLogGroups, which lists groups and so is scoped to the account's groups
+// (arn:…:log-group:*) rather than "*".
+func FlowLogsPolicy(groupArn string) (string, error) {
+	i := strings.LastIndex(groupArn, ":log-group:")
+	if i < 0 {
+		return "", fmt.Errorf("network: flow log policy: %q is not a log group ARN", groupArn)
+	}
+	b, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{
+			{
+				"Effect":   "Allow",
+				"Action":   []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+				"Resource": []string{groupArn, groupArn + ":*"},
+			},
+			{
+				"Effect":   "Allow",
+				"Action":   []string{"logs:DescribeLogGroups"},
+				"Resource": []string{groupArn[:i] + ":log-group:*"},
+			},
+		},
+	})
+	return string(b), err
 }
 
 func assumeRolePolicy(service string) map[string]any {

@@ -50,6 +50,13 @@ func buildIn(ctx *pulumi.Context, dir string) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config of stack %s: %w", ctx.Stack(), err)
 	}
+	// The access-log prefix comes from the project and stack names, not from config, so
+	// it is checked here: before anything is registered, like the config.
+	if cfg.Edge && (cfg.AccessLogs || cfg.AccessLogsBucket != "") {
+		if _, err := AccessLogPrefix(ctx.Project(), ctx.Stack()); err != nil {
+			return nil, fmt.Errorf("config of stack %s: %w", ctx.Stack(), err)
+		}
+	}
 	if cfg.Edge {
 		return edgeStack(ctx, cfg, dir)
 	}
@@ -90,6 +97,7 @@ func edgeStack(ctx *pulumi.Context, cfg *Config, dir string) (pulumi.Map, error)
 		CertificateArn:     cfg.CertificateArn,
 		DeletionProtection: cfg.DeletionProtection,
 		AccessLogsBucket:   cfg.AccessLogsBucket,
+		AccessLogs:         AccessLogs{Create: cfg.AccessLogs, RetentionDays: cfg.AccessLogsRetentionDays},
 		HealthCheck: HealthCheck{
 			Path:               cfg.HealthCheckPath,
 			Interval:           cfg.HealthCheckInterval,
@@ -111,6 +119,7 @@ func edgeStack(ctx *pulumi.Context, cfg *Config, dir string) (pulumi.Map, error)
 		targetGroupArn:          edge.TargetGroups[cfg.Color].Arn,
 		albArnSuffix:            edge.Alb.ArnSuffix,
 		targetGroupArnSuffix:    edge.TargetGroups[cfg.Color].ArnSuffix,
+		trafficListener:         edge.Listener,
 	}, out)
 }
 
@@ -187,6 +196,9 @@ type colorInputs struct {
 	targetGroupArn          pulumi.StringOutput
 	albArnSuffix            pulumi.StringOutput
 	targetGroupArnSuffix    pulumi.StringOutput
+	// trafficListener is the listener that routes to the target groups, when this stack
+	// owns it: the fleet registers targets only once it exists.
+	trafficListener pulumi.Resource
 }
 
 // colorResources is what every stack creates for its own colour.
@@ -204,12 +216,14 @@ func colorResources(ctx *pulumi.Context, cfg *Config, in colorInputs, out pulumi
 		}
 		image, err := NewImage(ctx, "image-"+string(cfg.Color), &ImageArgs{
 			RepoRoot:           repoRoot(ctx, in.projectDir),
+			Project:            ctx.Project(),
 			Stack:              ctx.Stack(),
 			Color:              cfg.Color,
 			Region:             region,
 			BakeInstanceType:   cfg.BakeInstanceType,
 			AppRepository:      cfg.AppRepository,
 			AppRef:             cfg.AppRef,
+			AppProject:         cfg.AppProject,
 			HealthCheckPath:    cfg.HealthCheckPath,
 			SubnetID:           cfg.BakeSubnetID,
 			PrerequisitesAmiID: cfg.PrerequisitesAmiID,
@@ -231,6 +245,7 @@ func colorResources(ctx *pulumi.Context, cfg *Config, in colorInputs, out pulumi
 		PrivateSubnetIDs:        in.privateSubnetIDs,
 		InstanceSecurityGroupID: in.instanceSecurityGroupID,
 		TargetGroupArn:          in.targetGroupArn,
+		TrafficListener:         in.trafficListener,
 		Tags:                    tags,
 	})
 	if err != nil {
@@ -242,6 +257,7 @@ func colorResources(ctx *pulumi.Context, cfg *Config, in colorInputs, out pulumi
 		TargetGroupArnSuffix: in.targetGroupArnSuffix,
 		Max5xxPercent:        cfg.Alarm5xxPercent,
 		MaxLatencyMs:         cfg.AlarmLatencyMs,
+		TopicArn:             cfg.AlarmTopicArn,
 		Tags:                 tags,
 	})
 	if err != nil {

@@ -200,7 +200,8 @@ func TestNatModes(t *testing.T) {
 	}{
 		{"perAz", `["eu-west-1a","eu-west-1b","eu-west-1c"]`, 3, 3, 0, true},
 		{"single", `["eu-west-1a","eu-west-1b","eu-west-1c"]`, 3, 1, 0, true},
-		{"none", `["eu-west-1a","eu-west-1b"]`, 2, 0, 3, false},
+		// Systems Manager (3), CloudWatch logs and monitoring (2), S3 gateway (1).
+		{"none", `["eu-west-1a","eu-west-1b"]`, 2, 0, 6, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.mode, func(t *testing.T) {
@@ -350,6 +351,6 @@ func TestUserDataRecordsColorAndVersion(t *testing.T) {
 	assert.True(t, strings.HasPrefix(ud, "<powershell>"))
 	assert.Contains(t, ud, "color = 'green'")
 	assert.Contains(t, ud, "appVersion = 'v1.2.3'")
-	assert.Contains(t, ud, "'WEBAPI_VERSION', 'v1.2.3', 'Machine'")
+	assert.Contains(t, ud, "WEBAPI_VERSION = 'v1.2.3'")
 	assert.Contains(t, UserData(Blue, "it's", "ami-1"), "'it''s'", "single quotes are escaped for PowerShell")
 }

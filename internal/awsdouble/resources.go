@@ -2,9 +2,11 @@ package awsdouble
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,10 +66,16 @@ var behaviours = map[string]behaviour{
 	TypeInstanceProfile:      {create: createInstanceProfile},
 	TypeLaunchTemplate:       {create: createLaunchTemplate, afterWrite: bumpLaunchTemplateVersion},
 	TypeAutoscalingGroup:     {create: createASG, afterWrite: reconcileASG, beforeDelete: deleteASG},
-	TypeLoadBalancer:         {create: createLoadBalancer, beforeDelete: checkDeletionProtection},
+	TypeLoadBalancer:         {create: createLoadBalancer, afterWrite: checkAccessLogDelivery, beforeDelete: checkDeletionProtection},
 	TypeTargetGroup:          {create: createTargetGroup},
 	TypeListener:             {create: createListener},
 	TypeListenerRule:         {create: createListenerRule},
+	TypeBucket:               {create: createBucket, afterWrite: keepBucketName},
+	TypeBucketPolicy:         {create: bucketConfig("policy")},
+	TypeBucketPublicAccess:   {create: bucketConfig("publicAccessBlock")},
+	TypeBucketOwnership:      {create: bucketConfig("ownershipControls")},
+	TypeBucketEncryption:     {create: bucketConfig("encryption")},
+	TypeBucketLifecycle:      {create: bucketConfig("lifecycle")},
 }
 
 func createVpc(w *world, p map[string]any) (string, error) {
@@ -293,4 +301,137 @@ func mergeComputed(token string, old, news map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// createBucket names the bucket as the provider does: the given name, or bucket_prefix
+// and a 26-character unique suffix (terraform-provider-aws internal/service/s3/bucket.go,
+// id.PrefixedUniqueId). Bucket names are global: the ID is the name.
+func createBucket(w *world, p map[string]any) (string, error) {
+	name := str(p, "bucket")
+	if name == "" {
+		name = str(p, "bucketPrefix") + randomHex(26)
+	}
+	if len(name) < 3 || len(name) > 63 {
+		return "", apiErr("InvalidBucketName", "The specified bucket is not valid: %q", name)
+	}
+	p["bucket"] = name
+	p["arn"] = "arn:aws:s3:::" + name
+	p["bucketDomainName"] = name + ".s3.amazonaws.com"
+	p["bucketRegionalDomainName"] = fmt.Sprintf("%s.s3.%s.amazonaws.com", name, w.region)
+	p["region"] = w.region
+	p["hostedZoneId"] = "Z1BKCTXD74EZPE"
+	return name, nil
+}
+
+// keepBucketName: the generated name is an output, not an input, so an update (new tags)
+// keeps it.
+func keepBucketName(_ *world, r *Resource, old map[string]any) error {
+	if old != nil && str(r.Props, "bucket") == "" {
+		r.Props["bucket"] = old["bucket"]
+	}
+	return nil
+}
+
+// bucketConfig is a bucket configuration (Put<kind> on the bucket it names): the bucket
+// must exist, and a bucket holds one of each kind.
+func bucketConfig(kind string) func(*world, map[string]any) (string, error) {
+	return func(w *world, p map[string]any) (string, error) {
+		name := str(p, "bucket")
+		if b, ok := w.st.Resources[name]; !ok || b.Type != TypeBucket {
+			return "", apiErr("NoSuchBucket", "The specified bucket does not exist: %s", name)
+		}
+		return name + "#" + kind, nil
+	}
+}
+
+// elbLogAccounts are the ELB accounts of the double's test regions (AWS's public ids, ELB
+// User Guide, "Enable access logs"); other regions' policies must name the log delivery
+// service principal.
+var elbLogAccounts = map[string]string{"eu-west-1": "156460612806", "us-east-1": "127311923021", "eu-central-1": "054676820928"}
+
+// checkAccessLogDelivery is what AWS does when access logging is turned on: it checks the
+// prefix and writes a test object (<prefix>/AWSLogs/<account>/ELBAccessLogTestFile), which
+// fails unless the bucket's policy lets the region's ELB log delivery put it and the
+// bucket's default encryption is SSE-S3. Only buckets in the store are checked: a bucket
+// brought along lives outside the double.
+func checkAccessLogDelivery(w *world, r *Resource, _ map[string]any) error {
+	logs := obj(r.Props, "accessLogs")
+	if !boolean(logs, "enabled") {
+		return nil
+	}
+	bucket, prefix := str(logs, "bucket"), str(logs, "prefix")
+	if strings.Contains(prefix, "AWSLogs") {
+		return apiErr("ValidationError", "The prefix for the access logs cannot contain 'AWSLogs'")
+	}
+	b, ok := w.st.Resources[bucket]
+	if !ok || b.Type != TypeBucket {
+		return nil
+	}
+	denied := apiErr("InvalidConfigurationRequest", "Access Denied for bucket: %s. Please check S3bucket permission", bucket)
+	if enc, ok := w.st.Resources[bucket+"#encryption"]; ok {
+		for _, rule := range objects(enc.Props, "rules") {
+			if strings.HasPrefix(str(obj(rule, "applyServerSideEncryptionByDefault"), "sseAlgorithm"), "aws:kms") {
+				return denied
+			}
+		}
+	}
+	policy, ok := w.st.Resources[bucket+"#policy"]
+	if !ok {
+		return denied
+	}
+	key := strings.TrimPrefix(prefix+"/", "/") + "AWSLogs/" + Account + "/ELBAccessLogTestFile"
+	if !policyAllowsPut(str(policy.Props, "policy"), w.region, "arn:aws:s3:::"+bucket+"/"+key) {
+		return denied
+	}
+	return nil
+}
+
+// policyAllowsPut: an Allow statement for the region's ELB log delivery principal, with
+// s3:PutObject on a resource pattern that covers objectArn.
+func policyAllowsPut(doc, region, objectArn string) bool {
+	var policy struct {
+		Statement []struct {
+			Effect    string
+			Principal map[string]any
+			Action    any
+			Resource  any
+		}
+	}
+	if json.Unmarshal([]byte(doc), &policy) != nil {
+		return false
+	}
+	want := []string{"Service", "logdelivery.elasticloadbalancing.amazonaws.com"}
+	if id, ok := elbLogAccounts[region]; ok {
+		want = []string{"AWS", "arn:aws:iam::" + id + ":root"}
+	}
+	for _, st := range policy.Statement {
+		if st.Effect != "Allow" || !slices.Contains(anyStrings(st.Principal[want[0]]), want[1]) ||
+			!slices.Contains(anyStrings(st.Action), "s3:PutObject") {
+			continue
+		}
+		for _, pattern := range anyStrings(st.Resource) {
+			re := "^" + strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*") + "$"
+			if ok, _ := regexp.MatchString(re, objectArn); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// anyStrings reads a policy element that is one string or a list of them.
+func anyStrings(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }

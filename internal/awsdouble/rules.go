@@ -35,6 +35,12 @@ const (
 	TypeTargetGroup          = "aws:lb/targetGroup:TargetGroup"
 	TypeSGEgressRule         = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 	TypeSGIngressRule        = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+	TypeBucket               = "aws:s3/bucketV2:BucketV2"
+	TypeBucketPolicy         = "aws:s3/bucketPolicy:BucketPolicy"
+	TypeBucketPublicAccess   = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+	TypeBucketOwnership      = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+	TypeBucketEncryption     = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+	TypeBucketLifecycle      = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
 )
 
 // Rule says, for one resource type, which input properties force a replacement and
@@ -167,6 +173,24 @@ var rules = []Rule{
 		ForceNew: []string{"loadBalancerArn"},
 		Updatable: append([]string{"alpnPolicy", "certificateArn", "defaultActions", "mutualAuthentication",
 			"port", "protocol", "sslPolicy"}, tags...)},
+	// The access-log bucket (pulumi-aws v6's BucketV2 is aws_s3_bucket). The name is the
+	// bucket's identity; force_destroy and tags are provider-side or tagging calls. Its
+	// deprecated inline configuration blocks are left unclassified: the program uses the
+	// separate resources below.
+	{Type: TypeBucket, Source: "internal/service/s3/bucket.go",
+		ForceNew: []string{"bucket", "bucketPrefix", "objectLockEnabled"}, Updatable: append([]string{"forceDestroy"}, tags...)},
+	// Each bucket configuration is a Put… on the bucket it names, which is ForceNew.
+	{Type: TypeBucketPolicy, Source: "internal/service/s3/bucket_policy.go",
+		ForceNew: []string{"bucket"}, Updatable: []string{"policy"}},
+	{Type: TypeBucketPublicAccess, Source: "internal/service/s3/bucket_public_access_block.go",
+		ForceNew:  []string{"bucket"},
+		Updatable: []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"}},
+	{Type: TypeBucketOwnership, Source: "internal/service/s3/bucket_ownership_controls.go",
+		ForceNew: []string{"bucket"}, Updatable: []string{"rule"}},
+	{Type: TypeBucketEncryption, Source: "internal/service/s3/bucket_server_side_encryption_configuration.go",
+		ForceNew: []string{"bucket", "expectedBucketOwner"}, Updatable: []string{"rules"}},
+	{Type: TypeBucketLifecycle, Source: "internal/service/s3/bucket_lifecycle_configuration.go",
+		ForceNew: []string{"bucket", "expectedBucketOwner"}, Updatable: []string{"rules", "transitionDefaultMinimumObjectSize"}},
 	// priority is explicitly ForceNew: false there: a new priority is a SetRulePriorities.
 	{Type: TypeListenerRule, Source: "internal/service/elbv2/listener_rule.go",
 		ForceNew:  []string{"listenerArn"},

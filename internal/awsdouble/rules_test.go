@@ -18,6 +18,7 @@ var programTypes = []string{
 	TypeInternetGateway, TypeLaunchTemplate, TypeNatGateway, TypeRouteTable, TypeRouteTableAssoc, TypeSecurityGroup,
 	TypeSubnet, TypeVpc, TypeVpcEndpoint, TypeInstanceProfile, TypeRole, TypeRolePolicy, TypeRolePolicyAttachment,
 	TypeListener, TypeListenerRule, TypeLoadBalancer, TypeTargetGroup, TypeSGEgressRule, TypeSGIngressRule,
+	TypeBucket, TypeBucketPolicy, TypeBucketPublicAccess, TypeBucketOwnership, TypeBucketEncryption, TypeBucketLifecycle,
 }
 
 func TestEveryProgramTypeHasARuleFromTheProviderSourceAndABehaviour(t *testing.T) {
@@ -73,6 +74,16 @@ func TestReplacementRules(t *testing.T) {
 		{TypeRouteTableAssoc, map[string]any{"routeTableId": "a"}, map[string]any{"routeTableId": "b"}, []string{"routeTableId"}, nil},
 		{TypeEip, map[string]any{"domain": "vpc"}, map[string]any{"domain": "standard"}, []string{"domain"}, []string{"domain"}},
 		{TypeVpc, map[string]any{"cidrBlock": "10.0.0.0/16"}, map[string]any{"cidrBlock": "10.0.0.0/16"}, nil, nil},
+		{TypeLoadBalancer, map[string]any{"accessLogs": map[string]any{"bucket": "b", "enabled": true}}, map[string]any{}, []string{"accessLogs"}, nil},
+		{TypeMetricAlarm, map[string]any{"name": "webapi-blue-blue-5xx"}, map[string]any{"name": "organization-webapi-blue-blue-5xx"}, []string{"name"}, []string{"name"}},
+		{TypeMetricAlarm, map[string]any{}, map[string]any{"alarmActions": []any{"arn:aws:sns:eu-west-1:1:t"}}, []string{"alarmActions"}, nil},
+		{TypeBucket, map[string]any{"bucketPrefix": "a-"}, map[string]any{"bucketPrefix": "b-"}, []string{"bucketPrefix"}, []string{"bucketPrefix"}},
+		{TypeBucket, map[string]any{"forceDestroy": false}, map[string]any{"forceDestroy": true}, []string{"forceDestroy"}, nil},
+		{TypeBucketPolicy, map[string]any{"bucket": "a", "policy": "{}"}, map[string]any{"bucket": "a", "policy": "{ }"}, []string{"policy"}, nil},
+		{TypeBucketPolicy, map[string]any{"bucket": "a"}, map[string]any{"bucket": "b"}, []string{"bucket"}, []string{"bucket"}},
+		{TypeBucketLifecycle, map[string]any{"rules": []any{map[string]any{"id": "x"}}}, map[string]any{"rules": []any{map[string]any{"id": "y"}}}, []string{"rules"}, nil},
+		{TypeBucketPublicAccess, map[string]any{"blockPublicAcls": false}, map[string]any{"blockPublicAcls": true}, []string{"blockPublicAcls"}, nil},
+		{TypeVpcEndpoint, map[string]any{"routeTableIds": []any{"rtb-1"}}, map[string]any{"routeTableIds": []any{"rtb-1", "rtb-2"}}, []string{"routeTableIds"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(humanType(tt.token)+"/"+strings.Join(tt.changed, ","), func(t *testing.T) {

@@ -19,13 +19,16 @@ const (
 var (
 	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	hashPattern   = regexp.MustCompile(`^[0-9a-f]{64}$`) // a stage's SHA-256 trigger hash
+	// Pulumi project names: letters, digits, hyphens, underscores and periods.
+	projectPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
 )
 
-// Options says which stage of which stack to bake or deregister. Build uses every field,
-// Deregister the first four and Log.
+// Options says which stage of which stack to bake or deregister. Build uses every field
+// but Project (Packer reads PKR_VAR_project itself), Deregister the first five and Log.
 type Options struct {
 	Stage        Stage
 	Region       string
+	Project      string // the Pulumi project that owns the image (PKR_VAR_project); empty: DefaultProject
 	Stack        string // the Pulumi stack that owns the image (PKR_VAR_stack)
 	TemplateHash string // the stage's TriggerHash (PKR_VAR_template_hash)
 
@@ -49,6 +52,9 @@ func (o Options) Validate() error {
 	}
 	if !regionPattern.MatchString(o.Region) {
 		return inputErrorf("%s %q is not allowed: want an AWS region such as eu-west-1", EnvRegion, o.Region)
+	}
+	if o.Project != "" && !projectPattern.MatchString(o.Project) {
+		return inputErrorf("PKR_VAR_project %q is not allowed: want the Pulumi project that owns the image", o.Project)
 	}
 	if o.Stack == "" {
 		return inputErrorf("PKR_VAR_stack is empty: want the Pulumi stack that owns the image")

@@ -38,10 +38,10 @@ func TestBadInputIsRefusedBeforePackerRuns(t *testing.T) {
 
 			if name != "app without a ref" { // the ref matters to Build only
 				fake := &baketest.FakeEC2{}
-				err = Deregister(context.Background(), fake, opts)
+				err = Deregister(context.Background(), fake, opts, "ami-0123456789abcdef0")
 				assert.ErrorAs(t, err, new(InputError))
 				assert.ErrorContains(t, err, tc.says)
-				assert.Nil(t, fake.Filters, "no EC2 call with bad input")
+				assert.Nil(t, fake.ImageIDs, "no EC2 call with bad input")
 			}
 		})
 	}

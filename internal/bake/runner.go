@@ -66,6 +66,7 @@ func (o Options) withDefaults() Options {
 		o.Log = io.Discard
 	}
 	o.WorkDir = cmp.Or(o.WorkDir, ".")
+	o.Project = cmp.Or(o.Project, DefaultProject)
 	return o
 }
 

@@ -1,11 +1,13 @@
 // Command bake runs one stage of the image chain for infra/image.go's local.Command:
 //
 //	bake build        run Packer for WEBAPI_BAKE_STAGE; print only the AMI id on stdout
-//	bake deregister   deregister the stage's AMI(s) and delete their snapshots
+//	bake deregister   deregister the AMI the stage printed (PULUMI_COMMAND_STDOUT) and
+//	                  delete its snapshots, once its tags match this project, stack,
+//	                  stage and template hash
 //	bake current      print the AMI id of the stage's last bake again (the command's update)
 //
 // Inputs come from the environment the command resource sets: WEBAPI_BAKE_STAGE,
-// WEBAPI_BAKE_REGION and Packer's own PKR_VAR_* variables (stack, template_hash, …).
+// WEBAPI_BAKE_REGION and Packer's own PKR_VAR_* variables (project, stack, template_hash, …).
 // Packer's output goes to .bake/logs/<stack>-<stage>-<time>.log; on failure the log's
 // tail is printed to stderr. The work is internal/bake's; this main turns the environment
 // into its options and its errors into exit codes.
@@ -81,8 +83,10 @@ func newRootCommand(getenv func(string) string, stdout, stderr io.Writer, newIma
 		Short: "Run one Packer stage of the image chain, or deregister its AMIs",
 		Long: `bake runs one stage of the image chain for the bake's local.Command (infra/image.go).
 Inputs come from the environment the command resource sets: WEBAPI_BAKE_STAGE
-(prerequisites|app), WEBAPI_BAKE_REGION, PKR_VAR_stack, PKR_VAR_template_hash and the
-stage's other PKR_VAR_* variables; WEBAPI_PACKER names a packer binary to use.
+(prerequisites|app), WEBAPI_BAKE_REGION, PKR_VAR_project, PKR_VAR_stack,
+PKR_VAR_template_hash and the stage's other PKR_VAR_* variables; WEBAPI_PACKER names a
+packer binary to use. deregister and current read the AMI id the last build printed from
+PULUMI_COMMAND_STDOUT.
 
 ` + exitCodesHelp,
 		// Run with no subcommand is a usage error, not a help page that exits 0.
@@ -149,7 +153,7 @@ func currentCommand(getenv func(string) string, stdout io.Writer) *cobra.Command
 func deregisterCommand(getenv func(string) string, stderr io.Writer, newImages imagesFor) *cobra.Command {
 	return &cobra.Command{
 		Use:   "deregister",
-		Short: "Deregister the stage's AMIs of this stack and input hash, and delete their snapshots",
+		Short: "Deregister the AMI the stage printed (" + bake.EnvPreviousStdout + "), if its tags are this stage's, and delete its snapshots",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := optionsFromEnv(getenv, stderr)
@@ -160,8 +164,8 @@ func deregisterCommand(getenv func(string) string, stderr io.Writer, newImages i
 			if err != nil {
 				return failed{err}
 			}
-			if err := bake.Deregister(cmd.Context(), api, opts); err != nil {
-				return failed{err}
+			if err := bake.Deregister(cmd.Context(), api, opts, getenv(bake.EnvPreviousStdout)); err != nil {
+				return failed{err} // exitCode still gives a bad id (InputError) 2
 			}
 			return nil
 		},
@@ -178,6 +182,7 @@ func optionsFromEnv(getenv func(string) string, log io.Writer) (bake.Options, er
 	opts := bake.Options{
 		Stage:        stage,
 		Region:       getenv(bake.EnvRegion),
+		Project:      getenv("PKR_VAR_project"),
 		Stack:        getenv("PKR_VAR_stack"),
 		TemplateHash: getenv("PKR_VAR_template_hash"),
 		Getenv:       getenv,

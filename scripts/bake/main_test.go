@@ -163,37 +163,58 @@ func TestExitCode(t *testing.T) {
 	}
 }
 
-func TestDeregisterUsesTheStageRegionAndExitsZero(t *testing.T) {
-	fake := &baketest.FakeEC2{Images: []ec2types.Image{{
-		ImageId: aws.String("ami-0123456789abcdef0"),
-		BlockDeviceMappings: []ec2types.BlockDeviceMapping{
-			{DeviceName: aws.String("/dev/sda1"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String("snap-1")}},
-			{DeviceName: aws.String("xvdca")},
-		},
-	}}}
+func TestDeregisterUsesTheStageRegionAndThePrintedAmi(t *testing.T) {
+	image := func(project string) ec2types.Image {
+		return ec2types.Image{
+			ImageId: aws.String("ami-0123456789abcdef0"),
+			Tags: baketest.Tags(map[string]string{
+				"project": project, "stack": "blue", "role": "prerequisites", "template_hash": baketest.Hash,
+			}),
+			BlockDeviceMappings: []ec2types.BlockDeviceMapping{
+				{DeviceName: aws.String("/dev/sda1"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String("snap-1")}},
+			},
+		}
+	}
+	deregEnv := baseEnv("")
+	deregEnv["PKR_VAR_project"] = "shop"
+	deregEnv["PULUMI_COMMAND_STDOUT"] = "ami-0123456789abcdef0"
+	fake := &baketest.FakeEC2{Images: []ec2types.Image{image("shop")}}
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"deregister"}, env(baseEnv("")), &stdout, &stderr,
+	code := run(context.Background(), []string{"deregister"}, env(deregEnv), &stdout, &stderr,
 		func(_ context.Context, region string) (bake.ImageAPI, error) {
 			assert.Equal(t, "eu-west-1", region)
 			return fake, nil
 		})
 	require.Equal(t, 0, code, stderr.String())
 	assert.Empty(t, stdout.String())
+	assert.Equal(t, []string{"ami-0123456789abcdef0"}, fake.ImageIDs, "the AMI the stage printed, by id")
 	assert.Equal(t, []string{"ami-0123456789abcdef0"}, fake.Deregistered)
 	assert.Equal(t, []string{"snap-1"}, fake.Snapshots)
-	tags := map[string]string{}
-	for _, f := range fake.Filters {
-		tags[aws.ToString(f.Name)] = f.Values[0]
-	}
-	assert.Equal(t, map[string]string{"tag:role": "prerequisites", "tag:stack": "blue", "tag:template_hash": baketest.Hash}, tags,
-		"only this stage's AMI of this stack and input hash")
 
+	// The same id tagged for another project (PKR_VAR_project names this one): refused, 1.
+	fake = &baketest.FakeEC2{Images: []ec2types.Image{image("webapi")}}
+	stderr.Reset()
+	code = run(context.Background(), []string{"deregister"}, env(deregEnv), &bytes.Buffer{}, &stderr,
+		func(context.Context, string) (bake.ImageAPI, error) { return fake, nil })
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr.String(), `refusing to deregister ami-0123456789abcdef0`)
+	assert.Contains(t, stderr.String(), `project: want "shop", have "webapi"`)
+	assert.Empty(t, fake.Deregistered)
+
+	// Already gone: idempotent.
 	fake = &baketest.FakeEC2{}
 	stderr.Reset()
-	code = run(context.Background(), []string{"deregister"}, env(baseEnv("")), &bytes.Buffer{}, &stderr,
+	code = run(context.Background(), []string{"deregister"}, env(deregEnv), &bytes.Buffer{}, &stderr,
 		func(context.Context, string) (bake.ImageAPI, error) { return fake, nil })
 	assert.Equal(t, 0, code, "nothing to deregister is not an error (idempotent delete)")
 	assert.Contains(t, stderr.String(), "nothing to deregister")
+
+	// Not an AMI id: bad input, 2.
+	deregEnv["PULUMI_COMMAND_STDOUT"] = "a build log"
+	stderr.Reset()
+	code = run(context.Background(), []string{"deregister"}, env(deregEnv), &bytes.Buffer{}, &stderr,
+		func(context.Context, string) (bake.ImageAPI, error) { return fake, nil })
+	assert.Equal(t, 2, code, stderr.String())
 
 	stderr.Reset()
 	code = run(context.Background(), []string{"deregister"}, env(baseEnv("")), &bytes.Buffer{}, &stderr,

@@ -4,15 +4,19 @@ package baketest
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 )
 
 // Hash is a well-formed trigger hash.
@@ -66,12 +70,15 @@ EOF
 // GoodBuildAMI is the AMI GoodBuild's last run registered in eu-west-1.
 const GoodBuildAMI = "ami-0cccccccccccccccc"
 
-// FakeEC2 records what Deregister asks of EC2 and answers DescribeImages with Images.
-// A call whose method name is a key of Fail returns that error and records nothing.
+// FakeEC2 records what Deregister asks of EC2 and answers DescribeImages from Images: by
+// id when the input names ids (an id it does not hold is InvalidAMIID.NotFound, as EC2
+// answers), else all of them. A call whose method name is a key of Fail returns that
+// error and records nothing.
 type FakeEC2 struct {
 	Images       []ec2types.Image
 	Fail         map[string]error
 	Filters      []ec2types.Filter
+	ImageIDs     []string // the ids DescribeImages was asked for
 	Deregistered []string
 	Snapshots    []string
 }
@@ -81,7 +88,29 @@ func (f *FakeEC2) DescribeImages(_ context.Context, in *ec2.DescribeImagesInput,
 		return nil, err
 	}
 	f.Filters = in.Filters
-	return &ec2.DescribeImagesOutput{Images: f.Images}, nil
+	f.ImageIDs = in.ImageIds
+	if len(in.ImageIds) == 0 {
+		return &ec2.DescribeImagesOutput{Images: f.Images}, nil
+	}
+	var found []ec2types.Image
+	for _, img := range f.Images {
+		if slices.Contains(in.ImageIds, aws.ToString(img.ImageId)) {
+			found = append(found, img)
+		}
+	}
+	if len(found) == 0 {
+		return nil, &smithy.GenericAPIError{Code: "InvalidAMIID.NotFound", Message: fmt.Sprintf("The image id '%v' does not exist", in.ImageIds)}
+	}
+	return &ec2.DescribeImagesOutput{Images: found}, nil
+}
+
+// Tags is an image's tag list from pairs.
+func Tags(kv map[string]string) []ec2types.Tag {
+	var out []ec2types.Tag
+	for _, k := range slices.Sorted(maps.Keys(kv)) {
+		out = append(out, ec2types.Tag{Key: aws.String(k), Value: aws.String(kv[k])})
+	}
+	return out
 }
 
 func (f *FakeEC2) DeregisterImage(_ context.Context, in *ec2.DeregisterImageInput, _ ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
