@@ -6,6 +6,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -36,7 +37,7 @@ func TestUpgradeFromIndexNamesKeepsEveryResourceInPlace(t *testing.T) {
 
 			for _, c := range colors {
 				plan := w.Plan(t, c)
-				require.Empty(t, enginetest.Changed(plan), "%s: the first plan after the renames must only carry resources over", c)
+				require.Empty(t, upgradeUnexplained(c, enginetest.Changed(plan)), "%s: the first plan after the renames must only carry resources over", c)
 				for _, name := range shape.NewNames[c] {
 					assert.Equal(t, "same", plan[name], "%s: %s is the old resource under its new name", c, name)
 				}
@@ -60,6 +61,35 @@ func TestUpgradeFromIndexNamesKeepsEveryResourceInPlace(t *testing.T) {
 			}
 		})
 	}
+}
+
+// upgradeSince lists what the first up after fdcf84c changes besides the renames, each
+// on purpose and each with its reason; every other change, and any create, replace or
+// delete of a renamed resource, fails the upgrade test.
+var upgradeSince = map[string]string{
+	"aws:cloudwatch/metricAlarm:MetricAlarm::monitoring-%s-5xx=replace":       "alarm names carry org and project (issue 12 item 6); the name forces a new alarm",
+	"aws:cloudwatch/metricAlarm:MetricAlarm::monitoring-%s-latency=replace":   "the same",
+	"aws:cloudwatch/metricAlarm:MetricAlarm::monitoring-%s-unhealthy=replace": "the same",
+	"aws:ec2/launchTemplate:LaunchTemplate::fleet-%s-lt=update":               "user data sets the app pool's variables (issue 12 item 4): a new template version",
+	"aws:autoscaling/group:Group::fleet-%s-asg=update":                        "it follows the new template version",
+	"aws:iam/role:Role::network-flow-logs=update":                             "trust policy with source conditions (issue 12 item 7)",
+	"aws:iam/rolePolicy:RolePolicy::network-flow-logs=update":                 "CreateLogGroup and DescribeLogGroups (issue 12 item 7)",
+}
+
+// upgradeUnexplained is a colour's plan without the changes upgradeSince explains.
+func upgradeUnexplained(c infra.Color, plan map[string]string) map[string]string {
+	out := map[string]string{}
+	for res, op := range plan {
+		key := res + "=" + op
+		if _, ok := upgradeSince[key]; ok {
+			continue
+		}
+		if _, ok := upgradeSince[strings.Replace(key, "-"+string(c)+"-", "-%s-", 1)]; ok {
+			continue
+		}
+		out[res] = op
+	}
+	return out
 }
 
 // upgradeDayTwo: on the upgraded HTTP stack, a shift (targeted at the listener URN the
@@ -137,6 +167,10 @@ func upgradeAllIDs(t *testing.T, d *awsdouble.Double) []string {
 	var out []string
 	require.NoError(t, d.Store.View(func(st *awsdouble.State) error {
 		for id, r := range st.Resources {
+			// An alarm's id is its name, which upgradeSince says changes on purpose.
+			if r.Type == "aws:cloudwatch/metricAlarm:MetricAlarm" {
+				continue
+			}
 			out = append(out, r.Type+" "+id)
 		}
 		return nil
