@@ -1,0 +1,183 @@
+package daytwo
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/enginetest"
+	"github.com/webapi-platform/infra/internal/preview"
+	"github.com/webapi-platform/infra/internal/testutil"
+)
+
+// MatrixTableEnv names a file the measured table is written to (Markdown), when set.
+const MatrixTableEnv = "WEBAPI_MATRIX_TABLE"
+
+// TestMatrixDayTwoChangesUpdateInPlace is the transition matrix: from a deployed blue
+// (edge) + green on the AWS double, each routine config change alone — previewed and
+// checked against its row, applied, planned again (nothing left to do), then reverted
+// the same way. The table of measured plans is logged, and written to
+// $WEBAPI_MATRIX_TABLE when set.
+func TestMatrixDayTwoChangesUpdateInPlace(t *testing.T) {
+	testutil.RequireTool(t, "pulumi")
+	t.Parallel()
+	start := time.Now()
+	results := make([][]matrixResult, len(matrixWorlds))
+	t.Run("world", func(t *testing.T) {
+		for i, mw := range matrixWorlds {
+			t.Run(mw.Name, func(t *testing.T) {
+				t.Parallel()
+				matrixRunWorld(t, mw, &results[i])
+			})
+		}
+	})
+	table := matrixMarkdown(slices.Concat(results...))
+	t.Logf("day-two transition matrix (measured plans), %d steps in %s:\n\n%s", len(slices.Concat(results...)), time.Since(start).Round(time.Second), table)
+	if p := os.Getenv(MatrixTableEnv); p != "" {
+		require.NoError(t, os.WriteFile(p, []byte(table), 0o644))
+	}
+}
+
+// matrixRunWorld deploys the world's baseline and runs its rows in order, appending
+// each step's measurement to results as it goes (a failed row still shows in the table).
+// A failed row ends the world: the rows after it would not start from the baseline.
+func matrixRunWorld(t *testing.T, mw matrixWorld, results *[]matrixResult) {
+	w := enginetest.New(t, enginetest.Options{Stacks: map[infra.Color]testutil.StackConfig{infra.Blue: mw.Blue, infra.Green: mw.Green}})
+	w.Up(t, infra.Blue)
+	w.Up(t, infra.Green)
+	for _, row := range mw.Rows {
+		ended := false
+		ok := t.Run(row.Name, func(t *testing.T) {
+			for _, s := range row.Steps {
+				r := matrixRunStep(t, w, s)
+				*results = append(*results, r)
+				ended = ended || s.Fails != ""
+			}
+		})
+		if !ok {
+			t.Fatalf("row %q failed; the rows after it would not start from the baseline", row.Name)
+		}
+		if ended {
+			return
+		}
+	}
+	for _, c := range infra.Colors {
+		assert.Empty(t, enginetest.Changed(w.Plan(t, c)), "%s: after every row and its revert the world is back at its baseline", c)
+	}
+}
+
+// matrixRunStep sets one change, checks the preview of both stacks against the step,
+// applies it (the changed stack, then the other colour if the change reaches it) and
+// checks that a second plan is empty.
+func matrixRunStep(t *testing.T, w *enginetest.World, s matrixStep) matrixResult {
+	t.Helper()
+	matrixSetConfig(t, w, s.Stack, s.Set...)
+	res := matrixResult{Step: s, Plan: matrixPlanOf(t, w, s.Stack)}
+	defer func() {
+		for _, p := range matrixCheck(s, res.Plan) {
+			t.Errorf("%s: %s", s.Label, p)
+		}
+	}()
+	if s.Fails != "" {
+		_, err := w.Engine.Up(context.Background(), s.Stack, nil)
+		require.Error(t, err, "%s: the up must fail", s.Label)
+		res.Outcome = "fails: " + matrixErrorLine(err.Error(), s.Fails)
+		assert.Contains(t, err.Error(), s.Fails, "%s: the failure AWS gives", s.Label)
+		return res
+	}
+	matrixApply(t, w, s.Stack, s.Label)
+	other := s.Stack.Other()
+	otherPlan := matrixPlanOf(t, w, other)
+	if len(enginetest.Changed(otherPlan.ops())) > 0 {
+		if s.Stack == infra.Green {
+			t.Errorf("%s: a change to green changes the edge stack: %v", s.Label, enginetest.Changed(otherPlan.ops()))
+		}
+		matrixApply(t, w, other, s.Label)
+	}
+	for k, op := range otherPlan {
+		res.Plan[k] = op
+	}
+	res.Outcome = "ok, then nothing to do"
+	return res
+}
+
+// matrixSetConfig writes webapi keys into a stack's file, typed as Pulumi.yaml declares
+// them (testutil.StackConfig's rules: JSON arrays, numbers and booleans bare); the value
+// testutil.Unset removes the key. enginetest.World.SetConfig cannot do either: it stores
+// an array as a string, which the CLI then refuses ("must be of type 'array<string>'").
+func matrixSetConfig(t *testing.T, w *enginetest.World, c infra.Color, kv ...string) {
+	t.Helper()
+	file := filepath.Join(w.Dir, "Pulumi."+string(c)+".yaml")
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	cfg, _ := doc["config"].(map[string]any)
+	require.NotNil(t, cfg, "%s has no config", file)
+	for i := 0; i+1 < len(kv); i += 2 {
+		key := infra.ConfigNamespace + ":" + kv[i]
+		if kv[i+1] == testutil.Unset {
+			delete(cfg, key)
+			continue
+		}
+		var typed struct{ Config map[string]any }
+		require.NoError(t, yaml.Unmarshal([]byte(testutil.StackConfig{kv[i]: kv[i+1]}.YAML()), &typed), "%s=%s", kv[i], kv[i+1])
+		cfg[key] = typed.Config[key]
+	}
+	out, err := yaml.Marshal(doc)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(file, out, 0o644))
+}
+
+// matrixApply ups a stack and requires that nothing is left to do after it.
+func matrixApply(t *testing.T, w *enginetest.World, c infra.Color, label string) {
+	t.Helper()
+	w.Up(t, c)
+	assert.Empty(t, enginetest.Changed(w.Plan(t, c)), "%s: a second plan of %s after the up must be empty", label, c)
+}
+
+// matrixPlanOf previews a stack: each resource's op and what forces a replacement.
+func matrixPlanOf(t *testing.T, w *enginetest.World, c infra.Color) matrixPlan {
+	t.Helper()
+	evs, err := w.Engine.Preview(context.Background(), c)
+	require.NoError(t, err, "preview %s", c)
+	p := matrixPlan{}
+	for _, s := range preview.Steps(evs) {
+		p[s.Type+"::"+s.Name()] = matrixOp{Op: s.Op, Replaces: s.Replaces}
+	}
+	return p
+}
+
+// ops is the plan as enginetest.World.Plan gives it.
+func (p matrixPlan) ops() map[string]string {
+	out := map[string]string{}
+	for k, op := range p {
+		out[k] = op.Op
+	}
+	return out
+}
+
+// matrixErrorLine is the error an engine failure reports for want: from the last
+// "error: " before it on its line, so the AWS error itself rather than the CLI's output.
+func matrixErrorLine(msg, want string) string {
+	for _, line := range strings.Split(msg, "\n") {
+		i := strings.Index(line, want)
+		if i < 0 {
+			continue
+		}
+		if j := strings.LastIndex(line[:i], "error: "); j >= 0 {
+			line = line[j+len("error: "):]
+		}
+		return strings.TrimSpace(line)
+	}
+	return "(no line says " + want + ")"
+}
