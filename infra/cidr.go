@@ -28,7 +28,8 @@ type SubnetPlan struct {
 // subnet it replaces, which AWS refuses (InvalidSubnet.Conflict). So the network plans
 // for webapi:maxAzCount zones when it is set (PlanSubnetsWithRoom): subnets are sized
 // for that many from the start, and adding zones up to it only adds subnets. It has to
-// be set when the VPC is created; changing it later re-plans every subnet just the same.
+// be set when the VPC is created: changing it later moves the subnets just the same
+// whenever the block size changes.
 func PlanSubnets(vpc netip.Prefix, azCount int) (SubnetPlan, error) {
 	if !vpc.Addr().Is4() {
 		return SubnetPlan{}, fmt.Errorf("subnet plan: %s is not an IPv4 prefix", vpc)

@@ -326,7 +326,8 @@ func (c *Config) validateMaxAzCount(p *problems, azs int) int {
 	case c.MaxAzCount < 2 || c.MaxAzCount > maxAzCount:
 		p.fail("maxAzCount", strconv.Itoa(c.MaxAzCount), fmt.Sprintf("want 2 to %d zones to leave room for in the address plan, or 0 for the zones in use", maxAzCount))
 	case c.MaxAzCount < azs:
-		p.fail("maxAzCount", strconv.Itoa(c.MaxAzCount), fmt.Sprintf("want at least the %d zones in use (webapi:azCount or webapi:availabilityZones)", azs))
+		p.fail("maxAzCount", strconv.Itoa(c.MaxAzCount), fmt.Sprintf("want at least the %d zones in use (webapi:azCount or webapi:availabilityZones); "+
+			"raising it on a deployed VPC can move every subnet, which AWS refuses", azs))
 	default:
 		return c.MaxAzCount
 	}

@@ -80,7 +80,8 @@ type matrixStep struct {
 	Others []matrixAllow
 	// Why says why anything is replaced or deleted; required when anything is.
 	Why string
-	// Fails: the up must fail with an error containing this. The world ends there.
+	// Fails: the up must fail with an error containing this. The row's later steps run
+	// (to show the way back); the world ends with the row.
 	Fails string
 }
 
