@@ -1,6 +1,7 @@
 package daytwo
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
@@ -71,17 +72,16 @@ func TestMatrixMarkdownShowsWhatWasMeasured(t *testing.T) {
 	assert.Contains(t, md, "- **third AZ**: subnets move")
 }
 
+// matrixWith is a copy of p with k planned as op.
 func matrixWith(p matrixPlan, k string, op matrixOp) matrixPlan {
-	out := matrixPlan{}
-	for kk, v := range p {
-		out[kk] = v
-	}
+	out := maps.Clone(p)
 	out[k] = op
 	return out
 }
 
+// matrixWithout is a copy of p without k.
 func matrixWithout(p matrixPlan, k string) matrixPlan {
-	out := matrixWith(p, k, matrixOp{})
+	out := maps.Clone(p)
 	delete(out, k)
 	return out
 }
