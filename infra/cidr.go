@@ -20,6 +20,16 @@ type SubnetPlan struct {
 // sits at the same offset in its half. The plan depends only on vpc and azCount: the
 // same config always yields the same CIDRs. Blocks never overlap and all lie inside vpc
 // by construction; the tests check it anyway.
+//
+// Because blocks are sized by azCount, planning for another count moves every subnet
+// whenever the rounding to a power of two changes: 2 → 3 zones halves every block
+// (a /16 goes from /18s to /19s), 3 → 4 happens to keep them. A subnet's cidrBlock
+// cannot change in place (the provider replaces it), and each replacement overlaps the
+// subnet it replaces, which AWS refuses (InvalidSubnet.Conflict). So the network plans
+// for webapi:maxAzCount zones when it is set (PlanSubnetsWithRoom): subnets are sized
+// for that many from the start, and adding zones up to it only adds subnets. It has to
+// be set when the VPC is created: changing it later moves the subnets just the same
+// whenever the block size changes.
 func PlanSubnets(vpc netip.Prefix, azCount int) (SubnetPlan, error) {
 	if !vpc.Addr().Is4() {
 		return SubnetPlan{}, fmt.Errorf("subnet plan: %s is not an IPv4 prefix", vpc)
@@ -52,4 +62,21 @@ func PlanSubnets(vpc netip.Prefix, azCount int) (SubnetPlan, error) {
 		plan.Private = append(plan.Private, block(half+i))
 	}
 	return plan, nil
+}
+
+// PlanSubnetsWithRoom is the plan of the first inUse zones of PlanSubnets(vpc, roomFor):
+// subnets sized for roomFor zones, so that zones added up to roomFor only add subnets and
+// never move the existing ones. roomFor 0 means the zones in use (PlanSubnets(vpc, inUse)).
+func PlanSubnetsWithRoom(vpc netip.Prefix, inUse, roomFor int) (SubnetPlan, error) {
+	if roomFor == 0 {
+		roomFor = inUse
+	}
+	if roomFor < inUse {
+		return SubnetPlan{}, fmt.Errorf("subnet plan: room for %d zones, %d in use", roomFor, inUse)
+	}
+	plan, err := PlanSubnets(vpc, roomFor)
+	if err != nil {
+		return SubnetPlan{}, err
+	}
+	return SubnetPlan{Public: plan.Public[:inUse], Private: plan.Private[:inUse]}, nil
 }

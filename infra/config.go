@@ -64,6 +64,7 @@ type Config struct {
 	VpcCidr           string
 	AvailabilityZones []string
 	AzCount           int
+	MaxAzCount        int // zones the address plan leaves room for; 0: the zones in use
 	NatGateways       NatMode
 	FlowLogs          bool
 
@@ -153,6 +154,7 @@ var ConfigKeys = []configKey{
 	{"vpcCidr", "string", "10.20.0.0/16"},
 	{"availabilityZones", "array", []string{}},
 	{"azCount", "integer", 2},
+	{"maxAzCount", "integer", 0},
 	{"natGateways", "string", "perAz"},
 	{"flowLogs", "boolean", true},
 	{"ingressCidrs", "array", []string{"0.0.0.0/0"}},
@@ -222,6 +224,7 @@ func LoadConfig(src ConfigSource) (*Config, error) {
 	c.VpcCidr = r.str("vpcCidr")
 	c.AvailabilityZones = r.list("availabilityZones")
 	c.AzCount = r.integer("azCount")
+	c.MaxAzCount = r.integer("maxAzCount")
 	c.NatGateways = NatMode(r.str("natGateways"))
 	c.FlowLogs = r.boolean("flowLogs")
 	c.IngressCidrs = r.list("ingressCidrs")
@@ -309,7 +312,7 @@ func (c *Config) validateRoles(p *problems) {
 }
 
 // validateNetwork checks the VPC CIDR, the zones and the NAT mode, and that the VPC
-// holds the subnet plan for that many zones.
+// holds the subnet plan for that many zones (or for maxAzCount, when it leaves room).
 func (c *Config) validateNetwork(p *problems) {
 	vpc, vpcErr := netip.ParsePrefix(c.VpcCidr)
 	switch {
@@ -321,9 +324,12 @@ func (c *Config) validateNetwork(p *problems) {
 		p.fail("vpcCidr", c.VpcCidr, fmt.Sprintf("AWS accepts VPC prefixes from /%d to /%d", minVpcPrefix, minSubnetPrefix))
 	}
 	azs := c.validateZones(p)
+	room := c.validateMaxAzCount(p, azs)
 	if vpcErr == nil && vpc.Addr().Is4() && vpc.Masked() == vpc && azs >= 2 && azs <= maxAzCount {
 		if _, err := PlanSubnets(vpc, azs); err != nil {
 			p.fail("vpcCidr", c.VpcCidr, err.Error())
+		} else if _, err := PlanSubnets(vpc, room); room > azs && err != nil {
+			p.fail("maxAzCount", strconv.Itoa(c.MaxAzCount), fmt.Sprintf("the VPC %s has no room for %d zones: %v", c.VpcCidr, room, err))
 		}
 	}
 	switch c.NatGateways {
@@ -331,6 +337,23 @@ func (c *Config) validateNetwork(p *problems) {
 	default:
 		p.fail("natGateways", string(c.NatGateways), "want single, perAz or none")
 	}
+}
+
+// validateMaxAzCount checks the room the address plan leaves, and returns the zone count
+// to plan for: maxAzCount when it is valid and set, else the zones in use.
+func (c *Config) validateMaxAzCount(p *problems, azs int) int {
+	switch {
+	case c.MaxAzCount == 0:
+		return azs
+	case c.MaxAzCount < 2 || c.MaxAzCount > maxAzCount:
+		p.fail("maxAzCount", strconv.Itoa(c.MaxAzCount), fmt.Sprintf("want 2 to %d zones to leave room for in the address plan, or 0 for the zones in use", maxAzCount))
+	case c.MaxAzCount < azs:
+		p.fail("maxAzCount", strconv.Itoa(c.MaxAzCount), fmt.Sprintf("want at least the %d zones in use (webapi:azCount or webapi:availabilityZones); "+
+			"raising it on a deployed VPC can move every subnet, which AWS refuses", azs))
+	default:
+		return c.MaxAzCount
+	}
+	return azs
 }
 
 // validateZones checks availabilityZones when set, azCount otherwise, and returns how

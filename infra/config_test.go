@@ -18,6 +18,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	assert.True(t, c.Edge)
 	assert.Equal(t, "10.20.0.0/16", c.VpcCidr)
 	assert.Equal(t, 2, c.AzCount)
+	assert.Equal(t, 0, c.MaxAzCount, "no headroom unless asked: every deployed stack keeps its address plan")
 	assert.Equal(t, NatPerAz, c.NatGateways)
 	assert.Equal(t, []string{"0.0.0.0/0"}, c.IngressCidrs)
 	assert.Equal(t, "/health", c.HealthCheckPath)
@@ -61,6 +62,12 @@ var badConfigCases = []struct {
 	{"AZ listed twice", "blue", blueConfig("availabilityZones", `["eu-west-1a","eu-west-1a"]`), "availabilityZones", "each zone may be listed once"},
 	{"AZ not a zone", "blue", blueConfig("availabilityZones", `["eu-west-1","eu-west-1b"]`), "availabilityZones", "availability zone names"},
 	{"AZs not a list", "blue", blueConfig("availabilityZones", "eu-west-1a,eu-west-1b"), "availabilityZones", "want a list of strings"},
+	{"maxAzCount one", "blue", blueConfig("maxAzCount", "1"), "maxAzCount", "want 2 to 6 zones to leave room for"},
+	{"maxAzCount above six", "blue", blueConfig("maxAzCount", "7"), "maxAzCount", "or 0 for the zones in use"},
+	{"maxAzCount below the zones in use", "blue", blueConfig("azCount", "3", "maxAzCount", "2"), "maxAzCount", "want at least the 3 zones in use"},
+	{"maxAzCount below the zones listed", "blue", blueConfig("availabilityZones", `["eu-west-1a","eu-west-1b","eu-west-1c"]`, "maxAzCount", "2"), "maxAzCount", "at least the 3 zones in use"},
+	{"maxAzCount too many for the VPC", "blue", blueConfig("vpcCidr", "10.0.0.0/26", "maxAzCount", "3"), "maxAzCount", "the VPC 10.0.0.0/26 has no room for 3 zones"},
+	{"maxAzCount not a number", "blue", blueConfig("maxAzCount", "four"), "maxAzCount", "want a whole number"},
 	{"NAT mode unknown", "blue", blueConfig("natGateways", "two"), "natGateways", "want single, perAz or none"},
 	{"ingress CIDR malformed", "blue", blueConfig("ingressCidrs", `["0.0.0.0"]`), "ingressCidrs", "want IPv4 or IPv6 CIDRs"},
 	{"ingress CIDRs overlap", "blue", blueConfig("ingressCidrs", `["10.0.0.0/8","10.1.0.0/16"]`), "ingressCidrs", "it overlaps 10.0.0.0/8"},

@@ -17,10 +17,13 @@ import (
 type NetworkArgs struct {
 	VpcCidr           netip.Prefix
 	AvailabilityZones []string // resolved names, at least two
-	NatGateways       NatMode
-	FlowLogs          bool
-	Region            string // for the Systems Manager endpoints when NatGateways is none
-	Tags              map[string]string
+	// MaxAzCount is how many zones the address plan leaves room for (0: the zones in
+	// use); see PlanSubnets for why it must not change once the VPC exists.
+	MaxAzCount  int
+	NatGateways NatMode
+	FlowLogs    bool
+	Region      string // for the Systems Manager endpoints when NatGateways is none
+	Tags        map[string]string
 }
 
 // Network is the VPC: public subnets for the load balancer, private subnets for the
@@ -42,7 +45,7 @@ var endpointServices = []string{"ssm", "ssmmessages", "ec2messages", "logs", "mo
 
 // NewNetwork creates the VPC and everything in it.
 func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
-	plan, err := PlanSubnets(args.VpcCidr, len(args.AvailabilityZones))
+	plan, err := PlanSubnetsWithRoom(args.VpcCidr, len(args.AvailabilityZones), args.MaxAzCount)
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}

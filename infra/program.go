@@ -82,6 +82,7 @@ func edgeStack(ctx *pulumi.Context, cfg *Config, dir string) (pulumi.Map, error)
 	network, err := NewNetwork(ctx, "network", &NetworkArgs{
 		VpcCidr:           netip.MustParsePrefix(cfg.VpcCidr), // validated by LoadConfig
 		AvailabilityZones: azs,
+		MaxAzCount:        cfg.MaxAzCount,
 		NatGateways:       cfg.NatGateways,
 		FlowLogs:          cfg.FlowLogs,
 		Region:            region,
