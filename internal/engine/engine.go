@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
@@ -150,17 +152,46 @@ func (e *Auto) Outputs(ctx context.Context, c infra.Color) (map[string]any, erro
 	return m, nil
 }
 
-// collect drains an engine event stream into a slice; done is closed when it ends.
-func collect(ch <-chan events.EngineEvent) (*[]events.EngineEvent, <-chan struct{}) {
-	var evs []events.EngineEvent
-	done := make(chan struct{})
+// drainAfterFailure bounds the wait for the event stream after a failed CLI run: the
+// Automation API closes the stream only when the CLI's event log ends, and a CLI that
+// fails before writing one (a stack config it refuses, a backend it cannot reach)
+// never ends it, so an unbounded wait would hang the tool forever.
+const drainAfterFailure = 2 * time.Second
+
+// eventLog drains an engine event stream into a slice.
+type eventLog struct {
+	mu   sync.Mutex
+	evs  []events.EngineEvent
+	done chan struct{}
+}
+
+func collect(ch <-chan events.EngineEvent) *eventLog {
+	l := &eventLog{done: make(chan struct{})}
 	go func() {
 		for ev := range ch {
-			evs = append(evs, ev)
+			l.mu.Lock()
+			l.evs = append(l.evs, ev)
+			l.mu.Unlock()
 		}
-		close(done)
+		close(l.done)
 	}()
-	return &evs, done
+	return l
+}
+
+// events waits for the stream to end — after a failed run, at most drainAfterFailure —
+// and returns what arrived.
+func (l *eventLog) events(failed bool) []events.EngineEvent {
+	if failed {
+		select {
+		case <-l.done:
+		case <-time.After(drainAfterFailure):
+		}
+	} else {
+		<-l.done
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.evs)
 }
 
 func (e *Auto) Up(ctx context.Context, c infra.Color, targets []string) (release.Changes, error) {
@@ -169,7 +200,7 @@ func (e *Auto) Up(ctx context.Context, c infra.Color, targets []string) (release
 		return release.Changes{}, err
 	}
 	ch := make(chan events.EngineEvent)
-	evs, done := collect(ch)
+	log := collect(ch)
 	opts := []optup.Option{optup.EventStreams(ch)}
 	if e.progress != nil {
 		opts = append(opts, optup.ProgressStreams(e.progress))
@@ -178,8 +209,7 @@ func (e *Auto) Up(ctx context.Context, c infra.Color, targets []string) (release
 		opts = append(opts, optup.Target(targets))
 	}
 	res, err := s.Up(ctx, opts...)
-	<-done
-	changes := changesOf(*evs)
+	changes := changesOf(log.events(err != nil))
 	if err != nil {
 		return changes, fmt.Errorf("stack %s: up: %w", c, err)
 	}
@@ -214,13 +244,13 @@ func (e *Auto) Preview(ctx context.Context, c infra.Color) ([]events.EngineEvent
 		return nil, err
 	}
 	ch := make(chan events.EngineEvent)
-	evs, done := collect(ch)
+	log := collect(ch)
 	_, err = s.Preview(ctx, optpreview.EventStreams(ch), optpreview.Diff())
-	<-done
+	evs := log.events(err != nil)
 	if err != nil {
-		return *evs, fmt.Errorf("stack %s: preview: %w", c, err)
+		return evs, fmt.Errorf("stack %s: preview: %w", c, err)
 	}
-	return *evs, nil
+	return evs, nil
 }
 
 func (e *Auto) Destroy(ctx context.Context, c infra.Color) error {
