@@ -45,13 +45,13 @@ func TestPinnedCatalogIsTheFileInTheRepository(t *testing.T) {
 func TestParseCatalogRefusesBadEntries(t *testing.T) {
 	good := string(channelsJSON)
 	for name, tc := range map[string]struct{ old, new, says string }{
-		"short sha512":       {`"ccfb101f`, `"ccfb101`, "channel 10.0: hostingBundle sha512 must be 128 lowercase hex digits"},
-		"upper-case sha512":  {`"ccfb101f`, `"CCFB101F`, "hostingBundle sha512 must be 128 lowercase hex digits"},
-		"bad date":           {`"2028-11-14"`, `"14 Nov 2028"`, `channel 10.0: endOfSupport "14 Nov 2028" is not a YYYY-MM-DD date`},
+		"short sha512":        {`"ccfb101f`, `"ccfb101`, "channel 10.0: hostingBundle sha512 must be 128 lowercase hex digits"},
+		"upper-case sha512":   {`"ccfb101f`, `"CCFB101F`, "hostingBundle sha512 must be 128 lowercase hex digits"},
+		"bad date":            {`"2028-11-14"`, `"14 Nov 2028"`, `channel 10.0: endOfSupport "14 Nov 2028" is not a YYYY-MM-DD date`},
 		"version off channel": {`"latestVersion": "10.0.12"`, `"latestVersion": "9.0.12"`, `latestVersion "9.0.12" is not a 10.0.x version`},
-		"other host":         {`https://builds.dotnet.microsoft.com/dotnet/aspnetcore/Runtime/10.0.12`, `https://example.com/dotnet/aspnetcore/Runtime/10.0.12`, "is not an installer on https://builds.dotnet.microsoft.com/"},
-		"unknown field":      {`"releaseType": "lts",`, `"releaseType": "lts", "sha256": "x",`, `unknown field "sha256"`},
-		"channel twice":      {`"channel": "9.0"`, `"channel": "10.0"`, "channel 10.0 is listed twice"},
+		"other host":          {`https://builds.dotnet.microsoft.com/dotnet/aspnetcore/Runtime/10.0.12`, `https://example.com/dotnet/aspnetcore/Runtime/10.0.12`, "is not an installer on https://builds.dotnet.microsoft.com/"},
+		"unknown field":       {`"releaseType": "lts",`, `"releaseType": "lts", "sha256": "x",`, `unknown field "sha256"`},
+		"channel twice":       {`"channel": "9.0"`, `"channel": "10.0"`, "channel 10.0 is listed twice"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			require.Contains(t, good, tc.old, "the test's anchor is gone from channels.json")

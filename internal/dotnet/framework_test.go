@@ -51,8 +51,8 @@ func TestTargetFrameworksNotFoundIsAClearError(t *testing.T) {
 		project string
 		props   []string
 	}{
-		"nothing set":          {sdkWeb + `<PropertyGroup><Nullable>enable</Nullable></PropertyGroup></Project>`, nil},
-		"only conditional":     {sdkWeb + `<PropertyGroup Condition="'$(Configuration)' == 'Release'"><TargetFramework>net8.0</TargetFramework></PropertyGroup></Project>`, nil},
+		"nothing set":           {sdkWeb + `<PropertyGroup><Nullable>enable</Nullable></PropertyGroup></Project>`, nil},
+		"only conditional":      {sdkWeb + `<PropertyGroup Condition="'$(Configuration)' == 'Release'"><TargetFramework>net8.0</TargetFramework></PropertyGroup></Project>`, nil},
 		"empty after expanding": {sdkWeb + `<PropertyGroup><TargetFramework>$(Undefined)</TargetFramework></PropertyGroup></Project>`, []string{`<Project />`}},
 	} {
 		t.Run(name, func(t *testing.T) {
