@@ -53,7 +53,7 @@ try {
   # git must neither prompt nor trace its HTTP headers into the build log.
   $env:GIT_TERMINAL_PROMPT = '0'
   foreach ($trace in 'GIT_TRACE', 'GIT_TRACE_CURL', 'GIT_CURL_VERBOSE', 'GIT_TRACE_PACKET') { Remove-Item "Env:$trace" -ErrorAction SilentlyContinue }
-  $auth = Get-CloneAuth
+  $auth = @(Get-CloneAuth)
 
   & git init --quiet $src; if ($LASTEXITCODE) { throw "git init exited $LASTEXITCODE" }
   & git -C $src remote add origin $env:APP_REPOSITORY; if ($LASTEXITCODE) { throw "git remote add exited $LASTEXITCODE" }
