@@ -1,5 +1,8 @@
-# Stage two: the web API published into IIS on top of the prerequisites AMI. The build
-# fails unless the site answers 200 on the health check path on the build instance.
+# Stage two: the web API published into IIS on top of the prerequisites AMI, for the
+# target framework chosen before the bake (dotnet publish -f). The build fails unless the
+# site answers 200 on the health check path on the build instance. A private repository
+# is cloned with a token the builder reads from Secrets Manager itself: this template
+# knows only the secret's name.
 packer {
   required_plugins {
     amazon = {
@@ -92,6 +95,35 @@ variable "app_project" {
   description = "Path of the project to publish inside the repository; empty: the repository root."
 }
 
+variable "dotnet_framework" {
+  type        = string
+  description = "Target framework to publish (dotnet publish -f), such as net10.0: the one whose channel the prerequisites image installed."
+  validation {
+    condition     = can(regex("^net[0-9]+\\.[0-9]+(-[A-Za-z0-9.]+)?$", var.dotnet_framework))
+    error_message = "The dotnet_framework must be a target framework moniker such as net10.0."
+  }
+}
+
+variable "windows_version" {
+  type        = string
+  default     = "2022"
+  description = "Windows Server version of the prerequisites image this builds on (tag): 2022 or 2025."
+  validation {
+    condition     = contains(["2022", "2025"], var.windows_version)
+    error_message = "The windows_version must be 2022 or 2025."
+  }
+}
+
+variable "app_repository_token_secret" {
+  type        = string
+  default     = ""
+  description = "Name or ARN of the Secrets Manager secret holding a token to clone a private app_repository over https; empty: clone without credentials. Only the name is here: the builder reads the value itself."
+  validation {
+    condition     = can(regex("^([A-Za-z0-9/_+=.@-]{1,512}|arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512})?$", var.app_repository_token_secret))
+    error_message = "The app_repository_token_secret must be a Secrets Manager secret name or ARN."
+  }
+}
+
 variable "health_check_path" {
   type        = string
   default     = "/health"
@@ -99,7 +131,11 @@ variable "health_check_path" {
 }
 
 locals {
-  ami_name = "webapi-app-${var.stack}-${substr(var.app_commit, 0, 12)}-${formatdate("YYYYMMDDhhmmss", timestamp())}"
+  # The one secret the builder may read. A name matches its ARN with the 6-character
+  # suffix Secrets Manager appends (Secrets Manager user guide, "Permissions policy
+  # examples": secret:<name>-??????); a full ARN is used as given.
+  token_secret_resource = can(regex("^arn:", var.app_repository_token_secret)) ? var.app_repository_token_secret : "arn:aws:secretsmanager:${var.region}:*:secret:${var.app_repository_token_secret}-??????"
+  ami_name              = "webapi-app-${var.stack}-${substr(var.app_commit, 0, 12)}-${formatdate("YYYYMMDDhhmmss", timestamp())}"
   tags = {
     Name             = local.ami_name
     role             = "app"
@@ -112,6 +148,8 @@ locals {
     app_ref          = var.app_ref
     app_commit       = var.app_commit
     prerequisite_ami = var.prerequisites_ami_id
+    dotnet_framework = var.dotnet_framework
+    windows_version  = var.windows_version
     managed-by       = "packer"
   }
 }
@@ -122,6 +160,23 @@ source "amazon-ebs" "app" {
   subnet_id     = var.subnet_id
   ami_name      = local.ami_name
   source_ami    = var.prerequisites_ami_id
+
+  # With a token secret, Packer creates an instance profile for the builder alone, with
+  # secretsmanager:GetSecretValue on that one secret, and deletes it after the build
+  # (packer-plugin-amazon builder/common/run_config.go
+  # temporary_iam_instance_profile_policy_document; Statement Action/Resource are lists,
+  # run_config.hcl2spec.go FlatStatement). Without one, the builder has no profile.
+  dynamic "temporary_iam_instance_profile_policy_document" {
+    for_each = var.app_repository_token_secret == "" ? [] : [local.token_secret_resource]
+    content {
+      Version = "2012-10-17"
+      Statement {
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = [temporary_iam_instance_profile_policy_document.value]
+      }
+    }
+  }
 
   communicator             = "winrm"
   winrm_username           = "Administrator"
@@ -171,6 +226,10 @@ build {
       "APP_COMMIT=${var.app_commit}",
       "APP_PROJECT=${var.app_project}",
       "HEALTH_CHECK_PATH=${var.health_check_path}",
+      "DOTNET_FRAMEWORK=${var.dotnet_framework}",
+      # The secret's name and region: deploy-app.ps1 reads the token itself.
+      "APP_REPOSITORY_TOKEN_SECRET=${var.app_repository_token_secret}",
+      "AWS_REGION=${var.region}",
     ]
     script = "${path.root}/scripts/deploy-app.ps1"
   }
@@ -199,13 +258,14 @@ build {
     output     = var.manifest_path
     strip_path = true
     custom_data = {
-      role           = "app"
-      stack          = var.stack
-      color          = var.color
-      template_hash  = var.template_hash
-      app_repository = var.app_repository
-      app_ref        = var.app_ref
-      app_commit     = var.app_commit
+      role             = "app"
+      stack            = var.stack
+      color            = var.color
+      template_hash    = var.template_hash
+      app_repository   = var.app_repository
+      app_ref          = var.app_ref
+      app_commit       = var.app_commit
+      dotnet_framework = var.dotnet_framework
     }
   }
 }

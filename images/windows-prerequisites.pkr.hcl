@@ -1,6 +1,8 @@
-# Stage one: Windows Server 2022 with IIS, the ASP.NET Core 8 Hosting Bundle and the
-# tools the application stage needs to publish on the build instance (.NET 8 SDK, git),
-# plus the CloudWatch agent. Run by infra/image.go through `go run ./scripts/bake`.
+# Stage one: Windows Server (2022 or 2025) with IIS, the ASP.NET Core Hosting Bundle of
+# the app's .NET channel and the tools the application stage needs to publish on the
+# build instance (that channel's SDK, git), plus the CloudWatch agent. Run by
+# infra/image.go through `go run ./scripts/bake`, which passes the channel's installers
+# and their SHA-512s from internal/dotnet/channels.json: nothing is looked up at bake time.
 packer {
   required_plugins {
     amazon = {
@@ -54,16 +56,82 @@ variable "manifest_path" {
   description = "Where the manifest post-processor writes."
 }
 
+variable "windows_version" {
+  type        = string
+  default     = "2022"
+  description = "Windows Server version of the base image: 2022 or 2025."
+  validation {
+    condition     = contains(["2022", "2025"], var.windows_version)
+    error_message = "The windows_version must be 2022 or 2025."
+  }
+}
+
+variable "dotnet_channel" {
+  type        = string
+  description = ".NET channel the app runs on, such as 10.0."
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+$", var.dotnet_channel))
+    error_message = "The dotnet_channel must be major.minor, such as 10.0."
+  }
+}
+
 variable "dotnet_version" {
   type        = string
-  default     = "8.0.23"
-  description = "ASP.NET Core runtime version of the Hosting Bundle (and of the SDK that ships with it)."
+  description = "ASP.NET Core runtime version of the Hosting Bundle: the channel's latest release."
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.dotnet_version))
+    error_message = "The dotnet_version must be x.y.z, such as 10.0.12."
+  }
+}
+
+variable "dotnet_end_of_support" {
+  type        = string
+  description = "The channel's end-of-support date, YYYY-MM-DD (tag; the bake log warns once it has passed)."
+}
+
+variable "hosting_bundle_url" {
+  type        = string
+  description = "The Hosting Bundle installer, from Microsoft's release metadata."
+  validation {
+    condition     = can(regex("^https://builds\\.dotnet\\.microsoft\\.com/.+/dotnet-hosting-[0-9.]+-win\\.exe$", var.hosting_bundle_url))
+    error_message = "The hosting_bundle_url must be a dotnet-hosting-<version>-win.exe on https://builds.dotnet.microsoft.com/."
+  }
 }
 
 variable "hosting_bundle_sha512" {
   type        = string
-  default     = ""
-  description = "Expected SHA-512 of the Hosting Bundle; empty: the one Microsoft's release metadata publishes for dotnet_version."
+  description = "SHA-512 of the Hosting Bundle as Microsoft's release metadata publishes it; the install fails on any other file."
+  validation {
+    condition     = can(regex("^[0-9a-f]{128}$", var.hosting_bundle_sha512))
+    error_message = "The hosting_bundle_sha512 must be 128 lowercase hex digits."
+  }
+}
+
+variable "dotnet_sdk_version" {
+  type        = string
+  description = "Version of the .NET SDK the app stage publishes with (removed again by that stage)."
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.dotnet_sdk_version))
+    error_message = "The dotnet_sdk_version must be x.y.z, such as 10.0.401."
+  }
+}
+
+variable "dotnet_sdk_url" {
+  type        = string
+  description = "The x64 SDK installer, from Microsoft's release metadata."
+  validation {
+    condition     = can(regex("^https://builds\\.dotnet\\.microsoft\\.com/.+/dotnet-sdk-[0-9.]+-win-x64\\.exe$", var.dotnet_sdk_url))
+    error_message = "The dotnet_sdk_url must be a dotnet-sdk-<version>-win-x64.exe on https://builds.dotnet.microsoft.com/."
+  }
+}
+
+variable "dotnet_sdk_sha512" {
+  type        = string
+  description = "SHA-512 of the SDK installer as Microsoft's release metadata publishes it."
+  validation {
+    condition     = can(regex("^[0-9a-f]{128}$", var.dotnet_sdk_sha512))
+    error_message = "The dotnet_sdk_sha512 must be 128 lowercase hex digits."
+  }
 }
 
 variable "git_version" {
@@ -93,14 +161,17 @@ variable "git_sha256" {
 locals {
   ami_name = "webapi-prerequisites-${var.stack}-${formatdate("YYYYMMDDhhmmss", timestamp())}"
   tags = {
-    Name          = local.ami_name
-    role          = "prerequisites"
-    project       = var.project
-    stack         = var.stack
-    source_ami    = "{{ .SourceAMI }}"
-    template_hash = var.template_hash
-    dotnet        = var.dotnet_version
-    managed-by    = "packer"
+    Name                  = local.ami_name
+    role                  = "prerequisites"
+    project               = var.project
+    stack                 = var.stack
+    source_ami            = "{{ .SourceAMI }}"
+    template_hash         = var.template_hash
+    dotnet                = var.dotnet_version
+    dotnet_channel        = var.dotnet_channel
+    dotnet_end_of_support = var.dotnet_end_of_support
+    windows_version       = var.windows_version
+    managed-by            = "packer"
   }
 }
 
@@ -110,9 +181,11 @@ source "amazon-ebs" "prerequisites" {
   subnet_id     = var.subnet_id
   ami_name      = local.ami_name
 
+  # Amazon's own Windows images, named Windows_Server-<version>-English-Full-Base-<date>
+  # (also published as /aws/service/ami-windows-latest/Windows_Server-2025-English-Full-Base).
   source_ami_filter {
     filters = {
-      name                = "Windows_Server-2022-English-Full-Base-*"
+      name                = "Windows_Server-${var.windows_version}-English-Full-Base-*"
       root-device-type    = "ebs"
       virtualization-type = "hvm"
     }
@@ -173,8 +246,13 @@ build {
 
   provisioner "powershell" {
     environment_vars = [
+      "DOTNET_CHANNEL=${var.dotnet_channel}",
       "DOTNET_VERSION=${var.dotnet_version}",
+      "HOSTING_BUNDLE_URL=${var.hosting_bundle_url}",
       "HOSTING_BUNDLE_SHA512=${var.hosting_bundle_sha512}",
+      "DOTNET_SDK_VERSION=${var.dotnet_sdk_version}",
+      "DOTNET_SDK_URL=${var.dotnet_sdk_url}",
+      "DOTNET_SDK_SHA512=${var.dotnet_sdk_sha512}",
     ]
     script = "${path.root}/scripts/install-dotnet.ps1"
   }
@@ -208,10 +286,12 @@ build {
     output     = var.manifest_path
     strip_path = true
     custom_data = {
-      role          = "prerequisites"
-      stack         = var.stack
-      template_hash = var.template_hash
-      dotnet        = var.dotnet_version
+      role            = "prerequisites"
+      stack           = var.stack
+      template_hash   = var.template_hash
+      dotnet          = var.dotnet_version
+      dotnet_channel  = var.dotnet_channel
+      windows_version = var.windows_version
     }
   }
 }

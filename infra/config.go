@@ -102,6 +102,21 @@ type Config struct {
 	AppProject string
 	// AlarmTopicArn receives the alarms' ALARM and OK notifications.
 	AlarmTopicArn string
+
+	// DotnetChannel overrides the .NET channel detected from the app's project (empty:
+	// detect). AllowUnsupportedRuntime lets a channel past its end of support bake (with a
+	// warning).
+	DotnetChannel           string
+	AllowUnsupportedRuntime bool
+	// AppRepositoryTokenSecret names the Secrets Manager secret (name or ARN) holding a
+	// token for cloning a private appRepository on the builder. Only the name travels.
+	AppRepositoryTokenSecret string
+	// WindowsVersion is the Windows Server base image: 2022 or 2025.
+	WindowsVersion string
+
+	// Runtime is not read from config: ResolveRuntime sets it from the app's project
+	// (or DotnetChannel) before anything is registered; nil when nothing is baked.
+	Runtime *Runtime
 }
 
 // ConfigError is one invalid key: which key, the value given, and what is allowed.
@@ -182,6 +197,10 @@ var ConfigKeys = []configKey{
 	{"accessLogsRetentionDays", "integer", 90},
 	{"appProject", "string", ""},
 	{"alarmTopicArn", "string", ""},
+	{"dotnetChannel", "string", ""},
+	{"allowUnsupportedRuntime", "boolean", true},
+	{"appRepositoryTokenSecret", "string", ""},
+	{"windowsVersion", "string", "2022"},
 }
 
 var (
@@ -252,6 +271,10 @@ func LoadConfig(src ConfigSource) (*Config, error) {
 	c.AccessLogsRetentionDays = r.integer("accessLogsRetentionDays")
 	c.AppProject = r.str("appProject")
 	c.AlarmTopicArn = r.str("alarmTopicArn")
+	c.DotnetChannel = r.str("dotnetChannel")
+	c.AllowUnsupportedRuntime = r.boolean("allowUnsupportedRuntime")
+	c.AppRepositoryTokenSecret = r.str("appRepositoryTokenSecret")
+	c.WindowsVersion = r.str("windowsVersion")
 
 	if colorRaw == "" {
 		r.fail("color", colorRaw, "it is required: blue or green")
@@ -464,6 +487,7 @@ func (c *Config) validateImages(p *problems) {
 	if c.BakeSubnetID != "" && !subnetPattern.MatchString(c.BakeSubnetID) {
 		p.fail("bakeSubnetId", c.BakeSubnetID, "want a subnet id such as subnet-0123456789abcdef0 (a subnet with internet access)")
 	}
+	c.validateRuntime(p)
 	if c.AmiID != "" {
 		return
 	}

@@ -38,6 +38,13 @@ type ImageArgs struct {
 	// DeregisterOnDelete deregisters a stage's AMI and deletes its snapshots when the
 	// stage is replaced or destroyed.
 	DeregisterOnDelete bool
+	// Runtime is the .NET the chain installs and publishes for (ResolveRuntime).
+	Runtime *Runtime
+	// WindowsVersion is the Windows Server base of the prerequisites stage (2022, 2025).
+	WindowsVersion string
+	// AppRepositoryTokenSecret names the Secrets Manager secret the app stage's builder
+	// reads the clone token from; the name alone reaches Packer, never the value.
+	AppRepositoryTokenSecret string
 }
 
 // Image is the two-stage bake: prerequisites AMI, then the application AMI built on it.
@@ -109,15 +116,19 @@ type stagePlan struct {
 // missing script is a clear error, not a half-registered chain. A stage given as an AMI
 // (PrerequisitesAmiID) has no plan.
 func planStages(args *ImageArgs) (map[string]stagePlan, error) {
+	if args.Runtime == nil {
+		return nil, fmt.Errorf("image: no .NET runtime was resolved for the chain (infra.ResolveRuntime)")
+	}
 	commonVars := map[string]string{
-		"region":        args.Region,
-		"instance_type": args.BakeInstanceType,
-		"project":       args.Project,
-		"stack":         args.Stack,
-		"subnet_id":     args.SubnetID,
+		"region":          args.Region,
+		"instance_type":   args.BakeInstanceType,
+		"project":         args.Project,
+		"stack":           args.Stack,
+		"subnet_id":       args.SubnetID,
+		"windows_version": args.WindowsVersion,
 	}
 	stageVars := map[string]map[string]string{
-		bake.StagePrerequisites.Name: commonVars,
+		bake.StagePrerequisites.Name: merge(commonVars, args.Runtime.prerequisitesVars()),
 		bake.StageApp.Name: merge(commonVars, map[string]string{
 			"color":          string(args.Color),
 			"app_repository": args.AppRepository,
@@ -125,6 +136,9 @@ func planStages(args *ImageArgs) (map[string]stagePlan, error) {
 			// A stage variable like the others, so a new project re-bakes (the hash).
 			"app_project":       args.AppProject,
 			"health_check_path": args.HealthCheckPath,
+			"dotnet_framework":  args.Runtime.Framework,
+			// The secret's name: the builder reads the value itself (deploy-app.ps1).
+			"app_repository_token_secret": args.AppRepositoryTokenSecret,
 		}),
 	}
 	plans := map[string]stagePlan{}

@@ -16,7 +16,8 @@ import (
 const tCommand = "command:local:Command"
 
 func bakeConfig(kv ...string) map[string]string {
-	return blueConfig(append([]string{"amiId", testutil.Unset, "appRepository", "https://github.com/acme/webapi.git", "appRef", "v1.4.0"}, kv...)...)
+	// dotnetChannel: no git access under mocks (runtime_test.go covers detection).
+	return blueConfig(append([]string{"amiId", testutil.Unset, "appRepository", "https://github.com/acme/webapi.git", "appRef", "v1.4.0", "dotnetChannel", "10.0"}, kv...)...)
 }
 
 func commandsByName(r runResult) map[string]registered {
@@ -81,7 +82,7 @@ func TestImageSkipPaths(t *testing.T) {
 	})
 	t.Run("green bakes its own chain", func(t *testing.T) {
 		edge := edgeOutputsOf(t)
-		r := runOK(t, "green", greenConfig("amiId", testutil.Unset, "appRepository", "https://github.com/acme/webapi.git", "appRef", "v2.0.0"), edge)
+		r := runOK(t, "green", greenConfig("amiId", testutil.Unset, "appRepository", "https://github.com/acme/webapi.git", "appRef", "v2.0.0", "dotnetChannel", "10.0"), edge)
 		cmds := commandsByName(r)
 		require.Len(t, cmds, 2)
 		assert.Equal(t, "green", prop(cmds["image-green-app"].Inputs, "environment", "PKR_VAR_stack"))
@@ -92,7 +93,7 @@ func TestImageSkipPaths(t *testing.T) {
 func TestBakeFollowsTheEdgeHealthCheckAndSubnet(t *testing.T) {
 	edge := edgeOutputsOf(t, "healthCheckPath", "/ready")
 	assert.Equal(t, "/ready", edge[OutHealthCheckPath])
-	r := runOK(t, "green", greenConfig("amiId", testutil.Unset, "appRepository", "https://github.com/acme/webapi.git", "appRef", "v2.0.0",
+	r := runOK(t, "green", greenConfig("amiId", testutil.Unset, "appRepository", "https://github.com/acme/webapi.git", "appRef", "v2.0.0", "dotnetChannel", "10.0",
 		"bakeSubnetId", "subnet-0123456789abcdef0"), edge)
 	app := commandsByName(r)["image-green-app"]
 	assert.Equal(t, "/ready", prop(app.Inputs, "environment", "PKR_VAR_health_check_path"),
@@ -103,7 +104,7 @@ func TestBakeFollowsTheEdgeHealthCheckAndSubnet(t *testing.T) {
 
 	// An edge deployed before healthCheckPath was exported still works.
 	delete(edge, OutHealthCheckPath)
-	r = runOK(t, "green", greenConfig("amiId", testutil.Unset, "appRepository", "https://github.com/acme/webapi.git", "appRef", "v2.0.0"), edge)
+	r = runOK(t, "green", greenConfig("amiId", testutil.Unset, "appRepository", "https://github.com/acme/webapi.git", "appRef", "v2.0.0", "dotnetChannel", "10.0"), edge)
 	assert.Equal(t, "/health", prop(commandsByName(r)["image-green-app"].Inputs, "environment", "PKR_VAR_health_check_path"))
 }
 

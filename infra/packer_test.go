@@ -28,10 +28,15 @@ func validate(t *testing.T, dir string) (string, error) {
 	return string(out), err
 }
 
+// Both templates, for each Windows Server version webapi:windowsVersion allows, and the
+// app template with a token secret (its temporary instance profile).
 func TestPackerValidatesBothTemplates(t *testing.T) {
 	out, err := validate(t, copyImages(t))
 	require.NoError(t, err, out)
-	assert.Equal(t, 2, strings.Count(out, "The configuration is valid."), out)
+	assert.Equal(t, 5, strings.Count(out, "The configuration is valid."), out)
+	for _, v := range windowsVersions {
+		assert.Contains(t, out, "== Windows Server "+v+"\nThe configuration is valid.\nThe configuration is valid.\n", "both templates with windows_version=%s", v)
+	}
 }
 
 func TestPackerValidateCatchesBrokenTemplates(t *testing.T) {
@@ -42,6 +47,9 @@ func TestPackerValidateCatchesBrokenTemplates(t *testing.T) {
 		{"undefined variable", "windows-app.pkr.hcl", "var.app_commit, 0, 12", "var.app_comit, 0, 12", `does not have an attribute named "app_comit"`},
 		{"missing script", "windows-app.pkr.hcl", "scripts/deploy-app.ps1", "scripts/deploy-ap.ps1", "deploy-ap.ps1"},
 		{"wrong type", "windows-prerequisites.pkr.hcl", "winrm_use_ssl            = true", "winrm_use_ssl = \"maybe\"", "winrm_use_ssl"},
+		// The script validates with windows_version=2025 too: a template refusing it fails.
+		{"windows 2025 refused", "windows-app.pkr.hcl", `contains(["2022", "2025"], var.windows_version)`, `contains(["2022"], var.windows_version)`, "The windows_version must be 2022 or 2025."},
+		{"policy statement misspelled", "windows-app.pkr.hcl", `Action   = ["secretsmanager:GetSecretValue"]`, `Actions = ["secretsmanager:GetSecretValue"]`, `An argument named "Actions" is not expected here`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -57,6 +57,9 @@ func buildIn(ctx *pulumi.Context, dir string) (pulumi.Map, error) {
 			return nil, fmt.Errorf("config of stack %s: %w", ctx.Stack(), err)
 		}
 	}
+	if err := ResolveRuntime(ctx, cfg, repoRoot(ctx, dir)); err != nil {
+		return nil, fmt.Errorf("config of stack %s: %w", ctx.Stack(), err)
+	}
 	if cfg.Edge {
 		return edgeStack(ctx, cfg, dir)
 	}
@@ -229,6 +232,10 @@ func colorResources(ctx *pulumi.Context, cfg *Config, in colorInputs, out pulumi
 			SubnetID:           cfg.BakeSubnetID,
 			PrerequisitesAmiID: cfg.PrerequisitesAmiID,
 			DeregisterOnDelete: cfg.DeregisterAmis,
+			Runtime:            cfg.Runtime,
+			WindowsVersion:     cfg.WindowsVersion,
+			// The secret's name only; its value is read on the builder.
+			AppRepositoryTokenSecret: cfg.AppRepositoryTokenSecret,
 		})
 		if err != nil {
 			return nil, err

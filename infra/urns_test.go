@@ -25,7 +25,7 @@ var updateURNs = flag.Bool("update-urns", false, "rewrite infra/testdata/urns/*.
 // restructuring kept every URN.
 func urnShapes(t *testing.T) map[string]runResult {
 	edge := edgeOutputsOf(t, "greenWeight", "20")
-	bake := []string{"amiId", testutil.Unset, "appRepository", "https://example.com/org/webapi.git", "appRef", "v1.2.3"}
+	bake := []string{"amiId", testutil.Unset, "appRepository", "https://example.com/org/webapi.git", "appRef", "v1.2.3", "dotnetChannel", "10.0"}
 	return map[string]runResult{
 		"blue-default":       runOK(t, "blue", blueConfig(), nil),
 		"blue-https-nonat":   runOK(t, "blue", blueConfig("certificateArn", testCert, "natGateways", "none", "accessLogsBucket", "alb-logs", "ingressCidrs", `["203.0.113.0/24","2001:db8::/32"]`), nil),

@@ -5,6 +5,7 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"time"
 )
 
 // The environment a bake's command resource (infra/image.go) sets for scripts/bake.
@@ -42,6 +43,8 @@ type Options struct {
 	WorkDir string
 	// Log receives progress, and a failed bake's log tail. Nil: discarded.
 	Log io.Writer
+	// Now is the clock (SupportWarning). Nil: time.Now.
+	Now func() time.Time
 }
 
 // Validate refuses options that no bake could run with, naming the environment variable

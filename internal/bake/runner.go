@@ -38,6 +38,11 @@ func Build(ctx context.Context, opts Options) (string, error) {
 
 	start := time.Now()
 	fmt.Fprintf(opts.Log, "bake %s: packer build %s (log: %s)\n", opts.Stage.Name, opts.Stage.Template, run.logPath)
+	if w := SupportWarning(opts.Getenv, opts.Now()); w != "" {
+		// In the update's output and at the top of the stage's own log.
+		fmt.Fprintf(opts.Log, "bake %s: %s\n", opts.Stage.Name, w)
+		fmt.Fprintf(run.log, "bake %s: %s\n", opts.Stage.Name, w)
+	}
 	for _, argv := range [][]string{{"init", opts.Stage.Template}, {"build", "-color=false", "-timestamp-ui", opts.Stage.Template}} {
 		cmd := exec.CommandContext(ctx, packer, argv...)
 		cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = opts.WorkDir, env, run.log, run.log
@@ -64,6 +69,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	o.WorkDir = cmp.Or(o.WorkDir, ".")
 	o.Project = cmp.Or(o.Project, DefaultProject)

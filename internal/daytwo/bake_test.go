@@ -62,7 +62,8 @@ func newBakeWorld(t *testing.T) *bakeWorld {
 		Checkout: true,
 		Env:      map[string]string{bake.EnvPacker: p.path},
 		Stacks: map[infra.Color]testutil.StackConfig{infra.Blue: testutil.Blue(
-			"amiId", testutil.Unset, "appRepository", bakeAppRepository, "appRef", bakeAppCommit)},
+			// dotnetChannel: the program reads no app repository (there is none here).
+			"amiId", testutil.Unset, "appRepository", bakeAppRepository, "appRef", bakeAppCommit, "dotnetChannel", "10.0")},
 	}
 	w := &bakeWorld{World: enginetest.New(t, opts), packer: p, opts: opts}
 	w.Engine = bakeEngineFor(t, w, infra.ProgramIn(w.Dir))

@@ -6,6 +6,7 @@ package preview
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -106,11 +107,14 @@ type Stack struct {
 	// Weights before (deployed) and after (the config this preview applies); edge only.
 	Before, After *infra.Weights
 	Err           error
+	// Warnings are the program's and the providers' warnings (the engine's diagnostic
+	// events of severity warning), such as a .NET channel past its end of support.
+	Warnings []string
 }
 
 // NewStack folds a preview's events; the engine's summary counts win when present.
 func NewStack(c infra.Color, evs []events.EngineEvent) Stack {
-	p := Stack{Color: c, Steps: Steps(evs), Counts: map[string]int{}}
+	p := Stack{Color: c, Steps: Steps(evs), Counts: map[string]int{}, Warnings: Warnings(evs)}
 	for _, ev := range evs {
 		if ev.SummaryEvent != nil {
 			for op, n := range ev.SummaryEvent.ResourceChanges {
@@ -124,6 +128,26 @@ func NewStack(c infra.Color, evs []events.EngineEvent) Stack {
 		}
 	}
 	return p
+}
+
+// colorDirective is the engine's colour markup in diagnostic messages, e.g. <{%reset%}>.
+var colorDirective = regexp.MustCompile(`<\{%[^%]*%\}>`)
+
+// Warnings are the distinct warning diagnostics of a preview, in the order they came,
+// without the engine's colour markup.
+func Warnings(evs []events.EngineEvent) []string {
+	var out []string
+	for _, ev := range evs {
+		d := ev.DiagnosticEvent
+		if d == nil || d.Severity != "warning" {
+			continue
+		}
+		msg := strings.TrimSpace(colorDirective.ReplaceAllString(d.Message, ""))
+		if msg != "" && !slices.Contains(out, msg) {
+			out = append(out, msg)
+		}
+	}
+	return out
 }
 
 // Changed says whether the preview plans any change.
@@ -147,6 +171,9 @@ func RenderMarkdown(previews []Stack) string {
 		if p.Err != nil {
 			fmt.Fprintf(&b, "**Preview failed:**\n\n```\n%s\n```\n", strings.TrimSpace(p.Err.Error()))
 			continue
+		}
+		for _, w := range p.Warnings {
+			fmt.Fprintf(&b, "> **Warning:** %s\n\n", strings.ReplaceAll(w, "\n", "\n> "))
 		}
 		if p.Before != nil && p.After != nil {
 			if *p.Before == *p.After {

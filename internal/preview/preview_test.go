@@ -101,3 +101,28 @@ func TestRenderMarkdownWeightOnlyChangeIsAChange(t *testing.T) {
 	assert.Contains(t, md, "| update | 1 |")
 	assert.NotContains(t, md, "Replaces and deletes")
 }
+
+func diag(severity, msg string) events.EngineEvent {
+	return events.EngineEvent{EngineEvent: apitype.EngineEvent{DiagnosticEvent: &apitype.DiagnosticEvent{Severity: severity, Message: msg}}}
+}
+
+// The program's warnings (a .NET channel past its end of support) reach the PR comment,
+// once each, without the engine's colour markup; info and debug lines do not.
+func TestRenderMarkdownShowsWarnings(t *testing.T) {
+	const eol = ".NET 8.0 reached end of support on 2026-11-10: images baked with it get no more security fixes."
+	evs := append(recordedRelease(),
+		diag("info", "image: .NET 8.0 (Hosting Bundle 8.0.31)\n"),
+		diag("warning", "<{%reset%}>"+eol+"<{%reset%}>\n"),
+		diag("warning", eol+"\n"),
+		diag("debug", "noise"),
+	)
+	p := NewStack(infra.Blue, evs)
+	assert.Equal(t, []string{eol}, p.Warnings)
+	md := RenderMarkdown([]Stack{p})
+	assert.Contains(t, md, "### Stack `blue`\n\n> **Warning:** "+eol+"\n\n")
+	assert.Equal(t, 1, strings.Count(md, "end of support"))
+	assert.NotContains(t, md, "Hosting Bundle 8.0.31")
+
+	quiet := NewStack(infra.Green, []events.EngineEvent{diag("warning", eol), summary(map[apitype.OpType]int{apitype.OpSame: 9})})
+	assert.Contains(t, RenderMarkdown([]Stack{quiet}), "> **Warning:** "+eol+"\n\nNo changes: 9 resources unchanged.", "a warning shows even with nothing to change")
+}
