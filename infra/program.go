@@ -11,23 +11,41 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Program is the one entry point: main.go, the tests and the automation tool all run it.
-// The stack's role (edge or colour) comes from config, never from the stack's name.
-func Program(ctx *pulumi.Context) error {
-	outputs, err := Build(ctx)
-	if err != nil {
-		return err
-	}
-	// Sorted: the same program exports in the same order on every run.
-	for _, name := range slices.Sorted(maps.Keys(outputs)) {
-		ctx.Export(name, outputs[name])
-	}
-	return nil
+// Program is the one entry point of `pulumi up` (main.go): Run with no run options, so
+// the traffic listener keeps the weights it serves. The stack's role (edge or colour)
+// comes from config, never from the stack's name.
+func Program(ctx *pulumi.Context) error { return Run(RunOptions{})(ctx) }
+
+// RunOptions are what one run decides, as opposed to the stack's config.
+type RunOptions struct {
+	// ListenerWeights, when set, is the split the traffic listener gets in this run: the
+	// bluegreen tool passes the weights it read live on the ALB, or a shift step's
+	// target. Unset — a plain `pulumi up`, or a deploy from a stale checkout — the
+	// listener keeps what it serves now (read live), so no run moves traffic by accident.
+	ListenerWeights *Weights
 }
 
-// Build registers the stack's resources and returns its outputs (names from
+// Run is the program with run options: what the tool runs through the Automation API.
+func Run(opts RunOptions) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		outputs, err := BuildWith(ctx, opts)
+		if err != nil {
+			return err
+		}
+		// Sorted: the same program exports in the same order on every run.
+		for _, name := range slices.Sorted(maps.Keys(outputs)) {
+			ctx.Export(name, outputs[name])
+		}
+		return nil
+	}
+}
+
+// Build is BuildWith no run options.
+func Build(ctx *pulumi.Context) (pulumi.Map, error) { return BuildWith(ctx, RunOptions{}) }
+
+// BuildWith registers the stack's resources and returns its outputs (names from
 // outputs.go). Config is loaded and validated before anything is registered.
-func Build(ctx *pulumi.Context) (pulumi.Map, error) {
+func BuildWith(ctx *pulumi.Context, opts RunOptions) (pulumi.Map, error) {
 	cfg, err := LoadConfig(func(key string) (string, bool) {
 		return ctx.GetConfig(ConfigNamespace + ":" + key)
 	})
@@ -35,14 +53,21 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 		return nil, fmt.Errorf("config of stack %s: %w", ctx.Stack(), err)
 	}
 	if cfg.Edge {
-		return edgeStack(ctx, cfg)
+		return edgeStack(ctx, cfg, opts)
 	}
 	return colorStack(ctx, cfg)
 }
 
 // edgeStack owns what both colours share (network, ALB, both target groups, the
 // weighted listener) and its own colour's fleet.
-func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
+func edgeStack(ctx *pulumi.Context, cfg *Config, opts RunOptions) (pulumi.Map, error) {
+	weights, err := listenerWeights(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckCapacity(cfg, weights); err != nil {
+		return nil, err
+	}
 	azs, err := resolveAvailabilityZones(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -54,7 +79,6 @@ func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		}
 	}
 	shared := baseTags(ctx, ColorShared)
-	weights := WeightsFor(cfg.GreenWeight)
 
 	network, err := NewNetwork(ctx, "network", &NetworkArgs{
 		VpcCidr:           netip.MustParsePrefix(cfg.VpcCidr), // validated by LoadConfig
@@ -87,7 +111,7 @@ func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		return nil, err
 	}
 
-	out := edgeOutputs(cfg, network, edge, weights)
+	out := edgeOutputs(cfg, network, edge)
 	return colorResources(ctx, cfg, colorInputs{
 		privateSubnetIDs:        network.PrivateSubnetIDs,
 		instanceSecurityGroupID: edge.InstanceSecurityGroupID.ToStringOutput(),
@@ -99,7 +123,7 @@ func edgeStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 
 // edgeOutputs are what the edge stack exports about the shared pieces, for the other
 // colour's stack (EdgeOutputs) and for the tool.
-func edgeOutputs(cfg *Config, network *Network, edge *Edge, weights Weights) pulumi.Map {
+func edgeOutputs(cfg *Config, network *Network, edge *Edge) pulumi.Map {
 	tgArns := pulumi.StringMap{}
 	tgSuffixes := pulumi.StringMap{}
 	for _, c := range Colors {
@@ -122,7 +146,7 @@ func edgeOutputs(cfg *Config, network *Network, edge *Edge, weights Weights) pul
 		OutListenerURN:             edge.Listener.URN(),
 		OutTargetGroupArns:         tgArns,
 		OutTargetGroupArnSuffixes:  tgSuffixes,
-		OutWeights:                 pulumi.IntMap{string(Blue): pulumi.Int(weights.Blue), string(Green): pulumi.Int(weights.Green)},
+		OutWeights:                 edge.ServedWeights,
 		OutColorHeader:             pulumi.String(ColorHeader),
 		OutStableColor:             pulumi.String(string(cfg.StableColor)),
 		OutHealthCheckPath:         pulumi.String(cfg.HealthCheckPath),
@@ -151,13 +175,13 @@ func colorStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	}, pulumi.Map{OutRole: pulumi.String(RoleColor)})
 }
 
-// CheckCapacity refuses to empty a colour that still has weight on the edge stack:
-// its share of the traffic would turn into 5xx.
+// CheckCapacity refuses to empty a colour that the listener still sends traffic to (w
+// is what it serves, never config): its share of the traffic would turn into 5xx.
 func CheckCapacity(cfg *Config, w Weights) error {
 	if cfg.DesiredCapacity == 0 && w.Of(cfg.Color) > 0 {
 		return &ConfigError{Key: "desiredCapacity", Value: "0", Allowed: fmt.Sprintf(
-			"%s still has %d%% of traffic on the edge stack %s; shift traffic away before emptying it",
-			cfg.Color, w.Of(cfg.Color), cfg.EdgeStack)}
+			"%s still has %d%% of traffic on the edge stack's listener (%s); shift traffic away before emptying it",
+			cfg.Color, w.Of(cfg.Color), w)}
 	}
 	return nil
 }
