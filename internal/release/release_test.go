@@ -1,11 +1,9 @@
 package release
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"testing"
 	"time"
 
@@ -18,151 +16,6 @@ import (
 	"github.com/webapi-platform/infra/internal/testutil"
 )
 
-const (
-	tgBlue   = "arn:tg/blue"
-	tgGreen  = "arn:tg/green"
-	listener = "arn:listener"
-	lURN     = "urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-listener-80"
-)
-
-// fakeEngine keeps stack config and outputs in memory. A targeted up of the edge stack
-// copies greenWeight into the "deployed" listener weights, as the real engine would.
-type fakeEngine struct {
-	config   map[infra.Color]map[string]string
-	outputs  map[infra.Color]map[string]any
-	deployed infra.Weights // what the listener has after the last up
-	ups      []string      // "blue[target]" per up
-	failUp   map[int]error // by up index
-	preview  []events.EngineEvent
-	destroys []infra.Color
-}
-
-func newFakeEngine(greenWeight int, stable infra.Color) *fakeEngine {
-	w := infra.WeightsFor(greenWeight)
-	return &fakeEngine{
-		config: map[infra.Color]map[string]string{
-			infra.Blue: testutil.Blue("maxSize", "4", "greenWeight", strconv.Itoa(greenWeight), "stableColor", string(stable),
-				"alarm5xxPercent", "1", "alarmLatencyMs", "1000", "minSize", "2", "desiredCapacity", "2"),
-			infra.Green: testutil.Green("maxSize", "4", "edge", "false", "alarm5xxPercent", "2", "alarmLatencyMs", "800", "minSize", "2", "desiredCapacity", "2"),
-		},
-		outputs: map[infra.Color]map[string]any{
-			infra.Blue: {
-				infra.OutVpcID: "vpc-1", infra.OutPrivateSubnetIDs: []any{"subnet-a", "subnet-b"}, infra.OutInstanceSecurityGroupID: "sg-1",
-				infra.OutListenerURN: lURN, infra.OutListenerArn: listener, infra.OutAlbArnSuffix: "app/x/1",
-				infra.OutTargetGroupArns:        map[string]any{"blue": tgBlue, "green": tgGreen},
-				infra.OutTargetGroupArnSuffixes: map[string]any{"blue": "tg/blue", "green": "tg/green"},
-				infra.OutWeights:                map[string]any{"blue": float64(w.Blue), "green": float64(w.Green)},
-				infra.OutAppRef:                 "v1", infra.OutAmiID: "ami-1", infra.OutDesired: float64(2),
-			},
-			infra.Green: {infra.OutAppRef: "v2", infra.OutAmiID: "ami-2", infra.OutDesired: float64(2)},
-		},
-		deployed: w,
-		failUp:   map[int]error{},
-	}
-}
-
-func (f *fakeEngine) Config(_ context.Context, c infra.Color) (map[string]string, error) {
-	out := map[string]string{}
-	for k, v := range f.config[c] {
-		out[k] = v
-	}
-	return out, nil
-}
-
-func (f *fakeEngine) SetConfig(_ context.Context, c infra.Color, kv map[string]string) error {
-	for k, v := range kv {
-		f.config[c][k] = v
-	}
-	return nil
-}
-
-func (f *fakeEngine) Outputs(_ context.Context, c infra.Color) (map[string]any, error) {
-	return f.outputs[c], nil
-}
-
-func (f *fakeEngine) Up(_ context.Context, c infra.Color, targets []string) (Changes, error) {
-	i := len(f.ups)
-	f.ups = append(f.ups, fmt.Sprintf("%s%v", c, targets))
-	if err := f.failUp[i]; err != nil {
-		return Changes{}, err
-	}
-	if c == infra.Blue {
-		gw, _ := strconv.Atoi(f.config[infra.Blue]["greenWeight"])
-		f.deployed = infra.WeightsFor(gw)
-		f.outputs[infra.Blue][infra.OutWeights] = map[string]any{"blue": float64(f.deployed.Blue), "green": float64(f.deployed.Green)}
-	}
-	return Changes{Counts: map[string]int{"update": 1, "same": 40}, Touched: []string{lURN}}, nil
-}
-
-func (f *fakeEngine) Preview(context.Context, infra.Color) ([]events.EngineEvent, error) {
-	return f.preview, nil
-}
-
-func (f *fakeEngine) Destroy(_ context.Context, c infra.Color) error {
-	f.destroys = append(f.destroys, c)
-	return nil
-}
-
-func (f *fakeEngine) greenWeight() int {
-	n, _ := strconv.Atoi(f.config[infra.Blue]["greenWeight"])
-	return n
-}
-
-// fakeHealth answers from the fake engine's deployed listener, with scripted health.
-type fakeHealth struct {
-	eng       *fakeEngine
-	targets   map[string]TargetCounts
-	metrics   func(tg string, call int) Metrics
-	calls     int
-	staleFrom int // listener reads from this verify call on return stale weights (0: never)
-	verifies  int
-}
-
-func (h *fakeHealth) TargetHealth(_ context.Context, tg string) (TargetCounts, error) {
-	return h.targets[tg], nil
-}
-
-func (h *fakeHealth) ListenerWeights(context.Context, string) (map[string]int, error) {
-	h.verifies++
-	if h.staleFrom > 0 && h.verifies >= h.staleFrom {
-		return map[string]int{tgBlue: 100, tgGreen: 0}, nil
-	}
-	return map[string]int{tgBlue: h.eng.deployed.Blue, tgGreen: h.eng.deployed.Green}, nil
-}
-
-func (h *fakeHealth) Metrics(_ context.Context, _, tg string, _, _ time.Time) (Metrics, error) {
-	h.calls++
-	if h.metrics != nil {
-		return h.metrics(tg, h.calls), nil
-	}
-	return Metrics{Requests: 1000, Errors5xx: 1, P99: 200 * time.Millisecond, HasLatency: true}, nil
-}
-
-// fakeClock advances on Sleep: pauses take no wall-clock time.
-type fakeClock struct{ now time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.now }
-func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
-	c.now = c.now.Add(d)
-	return nil
-}
-
-type fixture struct {
-	eng    *fakeEngine
-	health *fakeHealth
-	clock  *fakeClock
-	out    *bytes.Buffer
-	r      *Release
-}
-
-func newFixture(greenWeight int, stable infra.Color) *fixture {
-	eng := newFakeEngine(greenWeight, stable)
-	h := &fakeHealth{eng: eng, targets: map[string]TargetCounts{tgBlue: {2, 2}, tgGreen: {2, 2}}}
-	clock := &fakeClock{now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}
-	out := &bytes.Buffer{}
-	return &fixture{eng: eng, health: h, clock: clock, out: out, r: &Release{Engine: eng, Health: h, Clock: clock, Out: out}}
-}
-
 func shiftToGreen(steps ...int) ShiftOptions {
 	return ShiftOptions{Target: infra.Green, Steps: steps, Pause: 5 * time.Minute, Interval: time.Minute}
 }
@@ -172,7 +25,7 @@ func TestShiftSuccess(t *testing.T) {
 	start := f.clock.now
 	require.NoError(t, f.r.Shift(context.Background(), shiftToGreen(10, 50, 100)))
 	assert.Equal(t, 100, f.eng.greenWeight())
-	assert.Equal(t, infra.Weights{Blue: 0, Green: 100}, f.eng.deployed)
+	assert.Equal(t, infra.Weights{Blue: 0, Green: 100}, f.aws.listener)
 	assert.Equal(t, []string{"blue[" + lURN + "]", "blue[" + lURN + "]", "blue[" + lURN + "]"}, f.eng.ups, "every step updates the listener alone")
 	assert.Equal(t, "blue", f.eng.config[infra.Blue]["stableColor"], "blue served before the shift")
 	assert.Equal(t, 15*time.Minute, f.clock.now.Sub(start), "a 5m pause after each of 3 steps")
@@ -229,7 +82,7 @@ func TestShiftFailureAtEachStepRestoresTheWeights(t *testing.T) {
 				require.Error(t, err)
 				assert.Equal(t, ExitRolledBack, ExitCode(err), err.Error())
 				assert.Equal(t, 0, f.eng.greenWeight(), "config back where the shift began")
-				assert.Equal(t, infra.Weights{Blue: 100}, f.eng.deployed, "listener back where the shift began")
+				assert.Equal(t, infra.Weights{Blue: 100}, f.aws.listener, "listener back where the shift began")
 				assert.Contains(t, f.out.String(), "restored and verified blue 100% / green 0%")
 				assert.Equal(t, lURN, f.eng.ups[len(f.eng.ups)-1][len("blue["):len(f.eng.ups[len(f.eng.ups)-1])-1], "the restore is a listener-only update too")
 			})
@@ -249,7 +102,7 @@ func TestShiftRefusals(t *testing.T) {
 	})
 	t.Run("edge not deployed", func(t *testing.T) {
 		f := newFixture(0, infra.Blue)
-		f.eng.outputs[infra.Blue] = map[string]any{}
+		f.aws.outputs[infra.Blue] = map[string]any{}
 		err := f.r.Shift(context.Background(), shiftToGreen(100))
 		assert.Equal(t, ExitRefused, ExitCode(err))
 		assert.ErrorContains(t, err, "has not been deployed")
@@ -366,21 +219,21 @@ func TestDeployRefusals(t *testing.T) {
 	})
 	t.Run("first deploy of the edge: no listener yet, nothing to protect", func(t *testing.T) {
 		f := newFixture(0, infra.Blue)
-		f.eng.outputs = map[infra.Color]map[string]any{infra.Blue: {}, infra.Green: {}}
+		f.aws.outputs = map[infra.Color]map[string]any{infra.Blue: {}, infra.Green: {}}
 		f.eng.preview = []events.EngineEvent{{EngineEvent: apitype.EngineEvent{ResourcePreEvent: &apitype.ResourcePreEvent{Metadata: apitype.StepEventMetadata{
 			Op: apitype.OpCreate, URN: "urn:pulumi:blue::webapi::" + infra.TypeFleet + "$aws:autoscaling/group:Group::fleet-blue-asg", Type: "aws:autoscaling/group:Group",
 		}}}}}
 		require.NoError(t, f.r.Deploy(context.Background(), infra.Blue, DeployOptions{}), "blue's config gives it 100% but nothing serves yet")
 		assert.Equal(t, []string{"blue[]"}, f.eng.ups)
 
-		f.eng.outputs[infra.Blue] = newFakeEngine(0, infra.Blue).outputs[infra.Blue]
+		f.aws.outputs[infra.Blue] = edgeOutputs(infra.Weights{Blue: 100})
 		err := f.r.Deploy(context.Background(), infra.Blue, DeployOptions{})
 		assert.Equal(t, ExitRefused, ExitCode(err), "once deployed, blue's 100% is protected")
 		assert.ErrorContains(t, err, "blue has 100% of traffic and this deploy would change its fleet")
 	})
 	t.Run("edge config drifted from the deployed weights", func(t *testing.T) {
 		f := newFixture(0, infra.Blue)
-		f.eng.outputs[infra.Blue][infra.OutWeights] = map[string]any{"blue": 0.0, "green": 100.0}
+		f.aws.outputs[infra.Blue][infra.OutWeights] = map[string]any{"blue": 0.0, "green": 100.0}
 		err := f.r.Deploy(context.Background(), infra.Blue, DeployOptions{})
 		assert.Equal(t, ExitRefused, ExitCode(err))
 		assert.ErrorContains(t, err, "the deployed listener serves blue 0% / green 100%")
@@ -425,19 +278,9 @@ func TestRetireWaitsThenScalesToZero(t *testing.T) {
 	assert.Empty(t, f.eng.ups)
 }
 
-type sleepHook struct {
-	*fakeClock
-	hook func()
-}
-
-func (s sleepHook) Sleep(ctx context.Context, d time.Duration) error {
-	s.hook()
-	return s.fakeClock.Sleep(ctx, d)
-}
-
 func TestStatus(t *testing.T) {
 	f := newFixture(10, infra.Blue)
-	f.eng.outputs[infra.Blue][infra.OutAlbURL] = "http://alb.example"
+	f.aws.outputs[infra.Blue][infra.OutAlbURL] = "http://alb.example"
 	require.NoError(t, f.r.Status(context.Background()))
 	out := f.out.String()
 	assert.Contains(t, out, "ALB: http://alb.example   weights: blue 90% / green 10%")
@@ -480,7 +323,7 @@ func TestInvalidEdgeConfigIsTheProgramsError(t *testing.T) {
 
 func TestShiftRefusedWhenEdgeOutputsDoNotParse(t *testing.T) {
 	f := newFixture(0, infra.Blue)
-	delete(f.eng.outputs[infra.Blue], infra.OutVpcID)
+	delete(f.aws.outputs[infra.Blue], infra.OutVpcID)
 	err := f.r.Shift(context.Background(), shiftToGreen(100))
 	assert.Equal(t, ExitRefused, ExitCode(err))
 	assert.ErrorContains(t, err, "has not been deployed")
@@ -514,7 +357,7 @@ func TestFleetChange(t *testing.T) {
 		"urn:pulumi:green::webapi::" + infra.TypeFleet + "$aws:autoscaling/group:Group::fleet-green-asg":                                 true,
 		"urn:pulumi:green::webapi::" + infra.TypeImage + "$command:local:Command::image-green-app":                                       true,
 		"urn:pulumi:green::webapi::" + infra.TypeFleet:                                                                                   true,
-		"urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-listener-80":                                            false,
+		"urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-listener-80":                                     false,
 		"urn:pulumi:blue::webapi::" + infra.TypeMonitoring + "$aws:cloudwatch/metricAlarm:MetricAlarm::alarm-blue-5xx":                   false,
 		"urn:pulumi:blue::webapi::" + infra.TypeNetwork + "$aws:ec2/vpc:Vpc::network-vpc":                                                false,
 		"urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/targetGroup:TargetGroup::" + "edge-tg-" + string(infra.Green) + "-fleet": false,
