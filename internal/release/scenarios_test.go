@@ -37,3 +37,36 @@ func TestScenario1RollbackAfterAFailedStartKeepsTheServingColour(t *testing.T) {
 	assert.NotContains(t, f.out.String(), "rolled back to blue 100%")
 	assert.Equal(t, ExitRefused, ExitCode(rerr), "nothing to roll back: %v", rerr)
 }
+
+// Scenario 2a: the runner dies in the first step's update, before the listener changed.
+// The re-run must apply the 10% canary and watch it for a full pause: nothing skipped.
+func TestScenario2KillBeforeTheListenerUpdateSkipsNoStep(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	f.eng.kill[0] = true
+	f.killedDuring(f.eng, func() { _ = f.r.Shift(context.Background(), shiftTo(infra.Green, 10, 50, 100)) })
+	require.Equal(t, infra.Weights{Blue: 100}, f.aws.live(), "killed before the listener changed")
+
+	start := f.clock.now
+	require.NoError(t, f.rerun().Shift(context.Background(), shiftTo(infra.Green, 10, 50, 100)), f.out.String())
+	assert.Equal(t, []int{10, 50, 100}, f.aws.greens(), "the re-run applied every step, the canary first")
+	assert.Equal(t, 15*time.Minute, f.clock.now.Sub(start), "and watched each for a full pause")
+}
+
+// Scenario 2b: the runner dies in the last step's update (to 100%) while the listener
+// still serves 50/50. No command may believe green has everything: idle names no colour,
+// and the re-run applies 100% and watches it; it does not say "nothing to shift".
+func TestScenario2KillDuringTheLastStepLeavesNoFalseIdleColour(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	f.eng.kill[2] = true
+	f.killedDuring(f.eng, func() { _ = f.r.Shift(context.Background(), shiftTo(infra.Green, 10, 50, 100)) })
+	require.Equal(t, infra.Weights{Blue: 50, Green: 50}, f.aws.live(), "killed before the listener left 50/50")
+
+	idle, err := f.rerun().Idle(context.Background())
+	assert.Equal(t, ExitRefused, ExitCode(err), "blue serves half the traffic: it is not idle (idle said %q)", idle)
+
+	start := f.clock.now
+	require.NoError(t, f.rerun().Shift(context.Background(), shiftTo(infra.Green, 10, 50, 100)), f.out.String())
+	assert.NotContains(t, f.out.String(), "nothing to shift")
+	assert.Equal(t, infra.Weights{Green: 100}, f.aws.live())
+	assert.GreaterOrEqual(t, f.clock.now.Sub(start), 5*time.Minute, "the 100% step was watched for a full pause")
+}
