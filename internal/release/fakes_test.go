@@ -220,11 +220,15 @@ func (h *fakeHealth) Metrics(_ context.Context, _, tg string, _, _ time.Time) (M
 	return Metrics{Requests: 1000, Errors5xx: 1, P99: 200 * time.Millisecond, HasLatency: true}, nil
 }
 
-// fakeClock advances on Sleep: pauses take no wall-clock time.
+// fakeClock advances on Sleep: pauses take no wall-clock time. Like the real clock, a
+// sleep on a cancelled context returns its error at once.
 type fakeClock struct{ now time.Time }
 
 func (c *fakeClock) Now() time.Time { return c.now }
-func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c.now = c.now.Add(d)
 	return nil
 }

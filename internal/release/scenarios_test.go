@@ -70,3 +70,26 @@ func TestScenario2KillDuringTheLastStepLeavesNoFalseIdleColour(t *testing.T) {
 	assert.Equal(t, infra.Weights{Green: 100}, f.aws.live())
 	assert.GreaterOrEqual(t, f.clock.now.Sub(start), 5*time.Minute, "the 100% step was watched for a full pause")
 }
+
+// Scenario 3: Ctrl-C (or a cancelled job's SIGINT) during the 50% step's pause. The
+// tool must not try its restore on the cancelled context (exec.CommandContext refuses to
+// start, so that always ended in ROLLBACK FAILED with the weights split); it stops, and
+// the next command puts the traffic back.
+func TestScenario3InterruptMidPauseLeavesARecoverableRelease(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f.r.Clock = sleepHook{f.clock, func() {
+		if f.aws.live().Green == 50 {
+			cancel() // SIGINT
+		}
+	}}
+	err := f.r.Shift(ctx, shiftTo(infra.Green, 10, 50, 100))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "ROLLBACK FAILED", "no restore on a cancelled context")
+	assert.Contains(t, err.Error(), "interrupted")
+	assert.Equal(t, []int{10, 50}, f.aws.greens(), "nothing was sent to the listener after the interrupt")
+
+	require.NoError(t, f.rerun().Rollback(context.Background(), false), f.out.String())
+	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live(), "the next command restored the stable colour")
+}
