@@ -93,3 +93,42 @@ func TestScenario3InterruptMidPauseLeavesARecoverableRelease(t *testing.T) {
 	require.NoError(t, f.rerun().Rollback(context.Background(), false), f.out.String())
 	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live(), "the next command restored the stable colour")
 }
+
+// Scenario 4a: CI watches the 50% step; an operator runs `bluegreen rollback` from a
+// laptop. One release at a time: the laptop is refused, naming who holds the release,
+// and traffic is not moved under CI's feet.
+func TestScenario4SecondOperatorIsRefusedDuringARelease(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	_, laptop := f.operator()
+	var laptopErr error
+	tried := false
+	f.r.Clock = sleepHook{f.clock, func() {
+		if f.aws.live().Green == 50 && !tried {
+			tried = true
+			laptopErr = laptop.Rollback(context.Background(), false)
+		}
+	}}
+	require.NoError(t, f.r.Shift(context.Background(), shiftTo(infra.Green, 10, 50, 100)), f.out.String())
+	require.True(t, tried)
+	assert.Equal(t, ExitRefused, ExitCode(laptopErr), "the laptop's rollback is refused: %v", laptopErr)
+	assert.ErrorContains(t, laptopErr, "bluegreen unlock")
+	assert.Equal(t, []int{10, 50, 100}, f.aws.greens(), "only CI's steps reached the listener")
+}
+
+// Scenario 4b: someone moves the traffic on the console (ModifyListener) during CI's
+// 50% watch. CI's next look at the listener stops the shift at once, exit 3, and CI
+// touches the traffic no more: the next step would undo the emergency change.
+func TestScenario4WatchStopsWhenSomeoneElseMovesTraffic(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	moved := false
+	f.r.Clock = sleepHook{f.clock, func() {
+		if f.aws.live().Green == 50 && !moved {
+			moved = true
+			f.aws.setListener(infra.Weights{Blue: 100}) // the console
+		}
+	}}
+	err := f.r.Shift(context.Background(), shiftTo(infra.Green, 10, 50, 100))
+	assert.Equal(t, ExitRefused, ExitCode(err), "%v", err)
+	assert.Equal(t, []int{10, 50, 0}, f.aws.greens(), "after the console's change, no update from the tool")
+	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+}
