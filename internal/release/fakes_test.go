@@ -278,6 +278,13 @@ func (f *fixture) operator() (*fakeEngine, *Release) {
 	return eng, f.release(eng, "laptop")
 }
 
+// nextJob is the next CI run: a fresh runner with a fresh checkout of git (nothing a
+// previous job wrote into its Pulumi.<stack>.yaml), on the same backend and AWS.
+func (f *fixture) nextJob() (*fakeEngine, *Release) {
+	eng := newCheckout(f.aws)
+	return eng, f.release(eng, "ci-2")
+}
+
 // killedDuring starts run in the background and waits until the process dies in the up
 // the fake engine was told to kill it in.
 func (f *fixture) killedDuring(eng *fakeEngine, run func()) int {

@@ -132,3 +132,25 @@ func TestScenario4WatchStopsWhenSomeoneElseMovesTraffic(t *testing.T) {
 	assert.Equal(t, []int{10, 50, 0}, f.aws.greens(), "after the console's change, no update from the tool")
 	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
 }
+
+// Scenario 5: release state lived in the runner's checkout. Job 1 releases blue → green;
+// job 2 runs on a fresh checkout (git's Pulumi.blue.yaml: greenWeight 0, stable blue).
+// It must see that green serves everything, release into blue, and a rollback of that
+// release must go back to green.
+func TestScenario5AFreshCheckoutSeesTheLiveStateAndTheRecord(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	require.NoError(t, f.r.Shift(context.Background(), shiftTo(infra.Green, 50, 100)), f.out.String())
+	require.Equal(t, infra.Weights{Green: 100}, f.aws.live())
+
+	_, job2 := f.nextJob()
+	idle, err := job2.Idle(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, infra.Blue, idle, "green serves everything: blue is idle, whatever the checkout says")
+
+	opts := shiftTo(infra.Blue, 10, 100)
+	opts.Manual = true
+	require.NoError(t, job2.Shift(context.Background(), opts), f.out.String())
+	require.Equal(t, infra.Weights{Blue: 10, Green: 90}, f.aws.live(), "paused at blue's canary")
+	require.NoError(t, job2.Rollback(context.Background(), false), f.out.String())
+	assert.Equal(t, infra.Weights{Green: 100}, f.aws.live(), "rolled back to green, which served before this release")
+}
