@@ -71,11 +71,12 @@ func (a *fakeAWS) greens() []int {
 type fakeEngine struct {
 	aws      *fakeAWS
 	config   map[infra.Color]map[string]string
-	ups      []string      // "blue[target]" per up
-	failUp   map[int]error // by up index
-	stuck    map[int]bool  // by up index: the up succeeds but the listener keeps its weights
-	kill     map[int]bool  // by up index: the process dies in this up (it never returns)
-	killed   chan int      // receives the index of the up the process died in
+	ups      []string         // "blue[target]" per up
+	failUp   map[int]error    // by up index
+	stuck    map[int]bool     // by up index: the up succeeds but the listener keeps its weights
+	kill     map[int]bool     // by up index: the process dies in this up (it never returns)
+	crash    map[int]fakeLock // by up index: the CLI is killed in this up and leaves its backend lock
+	killed   chan int         // receives the index of the up the process died in
 	preview  []events.EngineEvent
 	destroys []infra.Color
 }
@@ -108,7 +109,7 @@ func checkoutConfig(kv ...string) map[infra.Color]map[string]string {
 }
 
 func newCheckout(aws *fakeAWS, kv ...string) *fakeEngine {
-	return &fakeEngine{aws: aws, config: checkoutConfig(kv...), failUp: map[int]error{}, stuck: map[int]bool{}, kill: map[int]bool{}, killed: make(chan int, 1)}
+	return &fakeEngine{aws: aws, config: checkoutConfig(kv...), failUp: map[int]error{}, stuck: map[int]bool{}, kill: map[int]bool{}, crash: map[int]fakeLock{}, killed: make(chan int, 1)}
 }
 
 // newFakeEngine is a checkout whose config gives green greenWeight and names the stable
@@ -158,6 +159,12 @@ func (f *fakeEngine) up(ctx context.Context, c infra.Color, targets []string, w 
 	}
 	if err := f.failUp[i]; err != nil {
 		return Changes{}, err
+	}
+	if l, ok := f.crash[i]; ok {
+		f.aws.mu.Lock()
+		f.aws.locks = append(f.aws.locks, l)
+		f.aws.mu.Unlock()
+		return Changes{}, fmt.Errorf("stack %s: up: exit status -1: signal: killed", c)
 	}
 	f.aws.mu.Lock()
 	locked := len(f.aws.locks) > 0

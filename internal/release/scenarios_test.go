@@ -154,3 +154,36 @@ func TestScenario5AFreshCheckoutSeesTheLiveStateAndTheRecord(t *testing.T) {
 	require.NoError(t, job2.Rollback(context.Background(), false), f.out.String())
 	assert.Equal(t, infra.Weights{Green: 100}, f.aws.live(), "rolled back to green, which served before this release")
 }
+
+// runnerHost is the host of the "ci" runs in the fixture.
+const runnerHost = "runner-1"
+
+// Scenario 6: the Pulumi CLI is killed during the 50% step's update and leaves the
+// backend's lock. The failed step must still be restored: the release's lease holder
+// clears a lock whose host is this one and whose process is dead, says so, and restores.
+func TestScenario6StaleBackendLockOfADeadProcessIsClearedForTheRestore(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	stale := fakeLock{Path: "/state/.pulumi/locks/organization/webapi/blue/3f2a.json", PID: 4242, Host: runnerHost}
+	f.eng.crash[1] = stale
+	err := f.r.Shift(context.Background(), shiftTo(infra.Green, 10, 50, 100))
+	assert.Equal(t, ExitRolledBack, ExitCode(err), "%v\n%s", err, f.out.String())
+	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live(), "restored despite the dead CLI's lock")
+	assert.Empty(t, f.aws.locks, "the stale lock was removed")
+	assert.Contains(t, f.out.String(), stale.Path, "and the tool said which lock it removed")
+}
+
+// Scenario 6, the other side: a lock held by a live process (another host) is never
+// removed. The restore retries with backoff, then fails saying who holds the lock, not
+// merely "run rollback" (which would meet the same lock).
+func TestScenario6LiveBackendLockIsLeftAloneAndNamed(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	other := fakeLock{Path: "/state/.pulumi/locks/organization/webapi/blue/77aa.json", PID: 99, Host: "laptop-7"}
+	f.eng.crash[1] = other
+	start := f.clock.now
+	err := f.r.Shift(context.Background(), shiftTo(infra.Green, 10, 50, 100))
+	assert.Equal(t, ExitFailed, ExitCode(err), "%v", err)
+	assert.ErrorContains(t, err, "ROLLBACK FAILED")
+	assert.ErrorContains(t, err, "laptop-7", "names the lock's holder")
+	assert.Equal(t, []fakeLock{other}, f.aws.locks, "a live process's lock is never removed")
+	assert.Greater(t, f.clock.now.Sub(start), 5*time.Minute+10*time.Second, "after the 10% step's pause, the restore retried with backoff")
+}
