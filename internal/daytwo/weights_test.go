@@ -9,6 +9,7 @@ import (
 
 	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/enginetest"
+	"github.com/webapi-platform/infra/internal/release"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
 
@@ -55,7 +56,7 @@ func TestWeightsLiveListenerIsKeptByEveryUpWithoutWeights(t *testing.T) {
 
 	// Green may not be emptied while the listener sends it half the traffic.
 	w.SetConfig(t, infra.Green, "minSize", "0", "desiredCapacity", "0")
-	_, err := w.Engine.Up(context.Background(), infra.Green, nil)
+	_, err := w.Engine.Up(context.Background(), infra.Green, release.UpOptions{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "green still has 50% of traffic")
 	w.SetConfig(t, infra.Green, "minSize", "2", "desiredCapacity", "2")

@@ -19,6 +19,7 @@ import (
 	"github.com/webapi-platform/infra/internal/awsops"
 	"github.com/webapi-platform/infra/internal/engine"
 	"github.com/webapi-platform/infra/internal/preview"
+	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/release"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
@@ -88,7 +89,7 @@ func (w *World) SecondCheckout(t testing.TB, opts Options) *World {
 
 func (w *World) engineIn(t testing.TB, dir string) *engine.Auto {
 	t.Helper()
-	e, err := engine.New(dir, infra.Program, w.Log, engine.WithEnv(w.env))
+	e, err := engine.New(dir, infra.Run, w.Log, engine.WithEnv(w.env))
 	if err != nil {
 		t.Fatalf("enginetest: %v", err)
 	}
@@ -142,7 +143,7 @@ func copyPath(t testing.TB, rel, dir string) {
 // log when it fails.
 func (w *World) Up(t testing.TB, c infra.Color, targets ...string) release.Changes {
 	t.Helper()
-	ch, err := w.Engine.Up(context.Background(), c, targets)
+	ch, err := w.Engine.Up(context.Background(), c, release.UpOptions{Targets: targets})
 	if err != nil {
 		t.Fatalf("up %s: %v\n%s", c, err, w.Log.String())
 	}
@@ -214,4 +215,25 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return strings.Clone(s.b.String())
+}
+
+// RecordStore is the release record beside this World's backend, where the tool finds it
+// (record.Locate of the backend URL, without WEBAPI_RELEASE_STORE).
+func (w *World) RecordStore(t testing.TB) record.Store {
+	t.Helper()
+	loc, err := record.Locate(w.Backend, "")
+	if err != nil {
+		t.Fatalf("enginetest: %v", err)
+	}
+	s, err := record.Open(context.Background(), loc)
+	if err != nil {
+		t.Fatalf("enginetest: %v", err)
+	}
+	return s
+}
+
+// Owner is the lease owner of the tool's runs in a World: one CI run, on this host.
+func Owner(runID string) record.Owner {
+	host, _ := os.Hostname()
+	return record.Owner{User: "enginetest", Host: host, PID: os.Getpid(), RunID: runID}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
 
@@ -69,16 +70,17 @@ func (a *fakeAWS) greens() []int {
 // fakeEngine is one checkout: its own stack config, on the shared backend and AWS. An up
 // of the edge stack sets the listener to the weights of the run.
 type fakeEngine struct {
-	aws      *fakeAWS
-	config   map[infra.Color]map[string]string
-	ups      []string         // "blue[target]" per up
-	failUp   map[int]error    // by up index
-	stuck    map[int]bool     // by up index: the up succeeds but the listener keeps its weights
-	kill     map[int]bool     // by up index: the process dies in this up (it never returns)
-	crash    map[int]fakeLock // by up index: the CLI is killed in this up and leaves its backend lock
-	killed   chan int         // receives the index of the up the process died in
-	preview  []events.EngineEvent
-	destroys []infra.Color
+	aws       *fakeAWS
+	config    map[infra.Color]map[string]string
+	ups       []string         // "blue[target]" per up
+	upWeights []*infra.Weights // the run\'s weights per up
+	failUp    map[int]error    // by up index
+	stuck     map[int]bool     // by up index: the up succeeds but the listener keeps its weights
+	kill      map[int]bool     // by up index: the process dies in this up (it never returns)
+	crash     map[int]fakeLock // by up index: the CLI is killed in this up and leaves its backend lock
+	killed    chan int         // receives the index of the up the process died in
+	preview   []events.EngineEvent
+	destroys  []infra.Color
 }
 
 func edgeOutputs(w infra.Weights) map[string]any {
@@ -133,15 +135,11 @@ func (f *fakeEngine) Outputs(_ context.Context, c infra.Color) (map[string]any, 
 	return maps.Clone(f.aws.outputs[c]), nil
 }
 
-// Up runs the edge stack with the weights its config gives.
-func (f *fakeEngine) Up(ctx context.Context, c infra.Color, targets []string) (Changes, error) {
-	var w *infra.Weights
-	if c == infra.Blue {
-		gw, _ := strconv.Atoi(f.config[infra.Blue]["greenWeight"])
-		x := infra.WeightsFor(gw)
-		w = &x
-	}
-	return f.up(ctx, c, targets, w)
+// Up runs a stack with the run's options: the edge stack's listener takes the run's
+// weights; a run without weights keeps what it serves (as infra.Run does).
+func (f *fakeEngine) Up(ctx context.Context, c infra.Color, opts UpOptions) (Changes, error) {
+	f.upWeights = append(f.upWeights, opts.Weights)
+	return f.up(ctx, c, opts.Targets, opts.Weights)
 }
 
 var errLocked = errors.New("the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.")
@@ -199,8 +197,6 @@ type fakeHealth struct {
 	targetErr map[string]error
 	metrics   func(tg string, call int) Metrics
 	calls     int
-	staleFrom int // listener reads from this verify call on return stale weights (0: never)
-	verifies  int
 }
 
 func (h *fakeHealth) TargetHealth(_ context.Context, tg string) (TargetCounts, error) {
@@ -211,10 +207,6 @@ func (h *fakeHealth) TargetHealth(_ context.Context, tg string) (TargetCounts, e
 }
 
 func (h *fakeHealth) ListenerWeights(context.Context, string) (map[string]int, error) {
-	h.verifies++
-	if h.staleFrom > 0 && h.verifies >= h.staleFrom {
-		return map[string]int{tgBlue: 100, tgGreen: 0}, nil
-	}
 	w := h.aws.live()
 	return map[string]int{tgBlue: w.Blue, tgGreen: w.Green}, nil
 }
@@ -251,7 +243,56 @@ func (s sleepHook) Sleep(ctx context.Context, d time.Duration) error {
 	return s.fakeClock.Sleep(ctx, d)
 }
 
+// memStore is the release record in memory, with the stores' compare-and-swap.
+type memStore struct {
+	mu    sync.Mutex
+	rec   record.Record
+	saves int
+}
+
+func (s *memStore) Where() string { return "mem://release-record" }
+
+func (s *memStore) Load(context.Context) (record.Record, record.Version, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.saves == 0 {
+		return record.Record{}, record.NoVersion, nil
+	}
+	return s.rec.Clone(), record.Version(strconv.Itoa(s.saves)), nil
+}
+
+func (s *memStore) Save(_ context.Context, rec record.Record, expected record.Version) (record.Version, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	current := record.NoVersion
+	if s.saves > 0 {
+		current = record.Version(strconv.Itoa(s.saves))
+	}
+	if current != expected {
+		return record.NoVersion, &record.ConflictError{Where: s.Where(), Expected: expected, Detail: "saved since"}
+	}
+	s.saves++
+	s.rec = rec.Clone()
+	return record.Version(strconv.Itoa(s.saves)), nil
+}
+
+func (s *memStore) load() record.Record {
+	rec, _, _ := s.Load(context.Background())
+	return rec
+}
+
+// runnerHost is the host of the "ci" runs in the fixture.
+const runnerHost = "runner-1"
+
+// owners are the identities of the fixture's runs: two CI runs and a laptop.
+var owners = map[string]record.Owner{
+	"ci":     {User: "runner", Host: runnerHost, PID: 100, RunID: "github:org/infra#1", RunURL: "https://github.com/org/infra/actions/runs/1"},
+	"ci-2":   {User: "runner", Host: "runner-2", PID: 100, RunID: "github:org/infra#2", RunURL: "https://github.com/org/infra/actions/runs/2"},
+	"laptop": {User: "alice", Host: "laptop-7", PID: 4711, RunID: "alice@laptop-7"},
+}
+
 type fixture struct {
+	store  *memStore
 	aws    *fakeAWS
 	eng    *fakeEngine
 	health *fakeHealth
@@ -263,15 +304,14 @@ type fixture struct {
 func newFixture(greenWeight int, stable infra.Color) *fixture {
 	eng := newFakeEngine(greenWeight, stable)
 	h := &fakeHealth{aws: eng.aws, targets: map[string]TargetCounts{tgBlue: {2, 2}, tgGreen: {2, 2}}, targetErr: map[string]error{}}
-	f := &fixture{aws: eng.aws, eng: eng, health: h, clock: &fakeClock{now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}, out: &bytes.Buffer{}}
+	f := &fixture{store: &memStore{}, aws: eng.aws, eng: eng, health: h, clock: &fakeClock{now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}, out: &bytes.Buffer{}}
 	f.r = f.release(eng, "ci")
 	return f
 }
 
 // release is a run of the tool on a checkout, as who (the CI run, or an operator).
 func (f *fixture) release(eng *fakeEngine, who string) *Release {
-	_ = who
-	return &Release{Engine: eng, Health: f.health, Clock: f.clock, Out: f.out}
+	return &Release{Engine: eng, Health: f.health, Clock: f.clock, Out: f.out, Store: f.store, Owner: owners[who]}
 }
 
 // rerun is the next run of the tool in the same job, after the previous one died: the

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
 
@@ -24,10 +25,18 @@ func TestShiftSuccess(t *testing.T) {
 	f := newFixture(0, infra.Blue)
 	start := f.clock.now
 	require.NoError(t, f.r.Shift(context.Background(), shiftToGreen(10, 50, 100)))
-	assert.Equal(t, 100, f.eng.greenWeight())
-	assert.Equal(t, infra.Weights{Blue: 0, Green: 100}, f.aws.listener)
+	assert.Equal(t, infra.Weights{Blue: 0, Green: 100}, f.aws.live())
+	assert.Equal(t, []int{10, 50, 100}, f.aws.greens())
 	assert.Equal(t, []string{"blue[" + lURN + "]", "blue[" + lURN + "]", "blue[" + lURN + "]"}, f.eng.ups, "every step updates the listener alone")
-	assert.Equal(t, "blue", f.eng.config[infra.Blue]["stableColor"], "blue served before the shift")
+	assert.Equal(t, []*infra.Weights{{Blue: 90, Green: 10}, {Blue: 50, Green: 50}, {Green: 100}}, f.eng.upWeights, "each step's weights are the run's options")
+	assert.Equal(t, "0", f.eng.config[infra.Blue]["greenWeight"], "nothing is written to the checkout's config")
+	rec := f.store.load()
+	assert.Equal(t, infra.Blue, rec.StableColor, "blue served before the shift")
+	require.NotNil(t, rec.Release)
+	assert.Equal(t, record.PhaseDone, rec.Release.Phase)
+	assert.Equal(t, record.OutcomeSucceeded, rec.Release.Outcome)
+	assert.Equal(t, "v2", rec.Release.AppRef, "the version is green's appRef output")
+	assert.Nil(t, rec.Lease, "the lease is released when the release ends")
 	assert.Equal(t, 15*time.Minute, f.clock.now.Sub(start), "a 5m pause after each of 3 steps")
 	assert.Equal(t, 3*6, f.health.calls, "health checked every minute of each pause, at both ends")
 	assert.Contains(t, f.out.String(), "step 2/3 green 50% | targets 2/2 healthy | 5xx 0.10% of 1000 requests (max 2.00%) | p99 200ms (max 800ms) | 5m0s left",
@@ -42,7 +51,7 @@ func TestShiftFailureAtEachStepRestoresTheWeights(t *testing.T) {
 	failures := map[string]func(f *fixture, failStep int){
 		"unhealthy target": func(f *fixture, failStep int) {
 			f.health.metrics = func(string, int) Metrics {
-				if f.eng.greenWeight() == []int{10, 50, 100}[failStep] {
+				if f.aws.live().Green == []int{10, 50, 100}[failStep] {
 					f.health.targets[tgGreen] = TargetCounts{Healthy: 1, Total: 2}
 				}
 				return Metrics{Requests: 10}
@@ -50,7 +59,7 @@ func TestShiftFailureAtEachStepRestoresTheWeights(t *testing.T) {
 		},
 		"5xx above the limit": func(f *fixture, failStep int) {
 			f.health.metrics = func(string, int) Metrics {
-				if f.eng.greenWeight() == []int{10, 50, 100}[failStep] {
+				if f.aws.live().Green == []int{10, 50, 100}[failStep] {
 					return Metrics{Requests: 100, Errors5xx: 5}
 				}
 				return Metrics{Requests: 100}
@@ -58,7 +67,7 @@ func TestShiftFailureAtEachStepRestoresTheWeights(t *testing.T) {
 		},
 		"latency above the limit": func(f *fixture, failStep int) {
 			f.health.metrics = func(string, int) Metrics {
-				if f.eng.greenWeight() == []int{10, 50, 100}[failStep] {
+				if f.aws.live().Green == []int{10, 50, 100}[failStep] {
 					return Metrics{Requests: 100, P99: 3 * time.Second, HasLatency: true}
 				}
 				return Metrics{Requests: 100}
@@ -68,9 +77,10 @@ func TestShiftFailureAtEachStepRestoresTheWeights(t *testing.T) {
 			f.eng.failUp[failStep] = errors.New("AccessDenied: elasticloadbalancing:ModifyListener")
 		},
 		"listener does not take the weights": func(f *fixture, failStep int) {
-			// verification reads 100/0 from this step's first check on; the restore's
-			// verify (also 100/0) then passes.
-			f.health.staleFrom = failStep + 1
+			// The step's update "succeeds" but the listener keeps the previous step's
+			// weights; only the restore's update takes. The restore is verified on a
+			// fresh reading after its own update, never on a reading taken before it.
+			f.eng.stuck[failStep] = true
 		},
 	}
 	for name, inject := range failures {
@@ -81,13 +91,47 @@ func TestShiftFailureAtEachStepRestoresTheWeights(t *testing.T) {
 				err := f.r.Shift(context.Background(), shiftToGreen(10, 50, 100))
 				require.Error(t, err)
 				assert.Equal(t, ExitRolledBack, ExitCode(err), err.Error())
-				assert.Equal(t, 0, f.eng.greenWeight(), "config back where the shift began")
-				assert.Equal(t, infra.Weights{Blue: 100}, f.aws.listener, "listener back where the shift began")
+				assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live(), "listener back where the shift began")
 				assert.Contains(t, f.out.String(), "restored and verified blue 100% / green 0%")
-				assert.Equal(t, lURN, f.eng.ups[len(f.eng.ups)-1][len("blue["):len(f.eng.ups[len(f.eng.ups)-1])-1], "the restore is a listener-only update too")
+				assert.Equal(t, "blue["+lURN+"]", f.eng.ups[len(f.eng.ups)-1], "the restore is a listener-only update too")
+				assert.Equal(t, &infra.Weights{Blue: 100}, f.eng.upWeights[len(f.eng.upWeights)-1])
+				rec := f.store.load()
+				assert.Equal(t, record.OutcomeRolledBack, rec.Release.Outcome)
+				assert.Nil(t, rec.Lease)
 			})
 		}
 	}
+}
+
+// A verification that reads the restore target while it expects a step's weights
+// fails: the reading that counts is the one of the weights the update set.
+func TestVerifyWantsTheWeightsItSet(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	st, err := f.r.look(context.Background())
+	require.NoError(t, err)
+	err = f.r.verify(context.Background(), st, infra.Weights{Blue: 90, Green: 10})
+	assert.ErrorContains(t, err, "listener serves blue 100% / green 0%, want blue 90% / green 10%")
+	require.NoError(t, f.r.verify(context.Background(), st, infra.Weights{Blue: 100}))
+}
+
+// The restore itself fails: ROLLBACK FAILED, exit 1, the record left saying restoring;
+// the next rollback finishes it.
+func TestRollbackFailedLeavesTheRestoreToTheNextCommand(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	f.health.metrics = func(string, int) Metrics { return Metrics{Requests: 100, Errors5xx: 50} }
+	f.eng.failUp[1] = errors.New("ThrottlingException: Rate exceeded")
+	err := f.r.Shift(context.Background(), shiftToGreen(10, 50, 100))
+	assert.Equal(t, ExitFailed, ExitCode(err), "%v", err)
+	assert.ErrorContains(t, err, "ROLLBACK FAILED (the listener may serve blue 90% / green 10%")
+	assert.ErrorContains(t, err, "5xx rate 50.00% is above 2.00%", "and the shift's own failure")
+	assert.Equal(t, infra.Weights{Blue: 90, Green: 10}, f.aws.live())
+	rec := f.store.load()
+	assert.Equal(t, record.PhaseRestoring, rec.Release.Phase, "the record says what is left to do")
+	assert.NotNil(t, rec.Lease, "and the release keeps its lease")
+
+	require.NoError(t, f.rerun().Rollback(context.Background(), RollbackOptions{}), f.out.String())
+	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+	assert.Equal(t, record.OutcomeRolledBack, f.store.load().Release.Outcome)
 }
 
 func TestShiftRefusals(t *testing.T) {
@@ -98,7 +142,10 @@ func TestShiftRefusals(t *testing.T) {
 		assert.Equal(t, ExitRefused, ExitCode(err))
 		assert.ErrorContains(t, err, "green has no healthy targets (2 registered)")
 		assert.Empty(t, f.eng.ups, "nothing was updated")
-		assert.Equal(t, 0, f.eng.greenWeight())
+		rec := f.store.load()
+		assert.Equal(t, infra.Blue, rec.StableColor)
+		assert.Equal(t, record.OutcomeAborted, rec.Release.Outcome, "the release that never moved traffic is aborted")
+		assert.Nil(t, rec.Lease)
 	})
 	t.Run("edge not deployed", func(t *testing.T) {
 		f := newFixture(0, infra.Blue)
@@ -114,14 +161,26 @@ func TestShiftRefusals(t *testing.T) {
 		assert.ErrorContains(t, err, "use `bluegreen rollback`")
 		assert.Empty(t, f.eng.ups)
 	})
+	t.Run("another target while a release is in progress", func(t *testing.T) {
+		f := newFixture(0, infra.Blue)
+		opts := shiftToGreen(10, 100)
+		opts.Manual = true
+		require.NoError(t, f.r.Shift(context.Background(), opts))
+		err := f.rerun().Shift(context.Background(), ShiftOptions{Target: infra.Blue, Steps: []int{100}})
+		assert.Equal(t, ExitRefused, ExitCode(err))
+		assert.ErrorContains(t, err, "is in progress")
+	})
 }
 
-func TestShiftResumesFromTheCurrentWeight(t *testing.T) {
-	f := newFixture(50, infra.Blue) // a previous run stopped at 50%
+// Without a release in the record (an older tool stopped mid-shift), a shift starts
+// from the live weights: only the steps above what green serves run.
+func TestShiftStartsFromTheLiveWeight(t *testing.T) {
+	f := newFixture(50, infra.Blue)
 	require.NoError(t, f.r.Shift(context.Background(), shiftToGreen(10, 50, 100)))
 	assert.Len(t, f.eng.ups, 1, "only the step above 50% runs")
-	assert.Equal(t, 100, f.eng.greenWeight())
-	assert.Contains(t, f.out.String(), "resuming: green has 50%; continuing with steps [100]")
+	assert.Equal(t, infra.Weights{Green: 100}, f.aws.live())
+	assert.Contains(t, f.out.String(), "took blue from webapi:stableColor in Pulumi.blue.yaml", "the old stack file's stable colour seeds the record once")
+	assert.Contains(t, f.out.String(), "resuming from the live weights: green has 50%")
 
 	f = newFixture(100, infra.Blue)
 	require.NoError(t, f.r.Shift(context.Background(), shiftToGreen(10, 50, 100)))
@@ -134,47 +193,80 @@ func TestManualShiftWaitsForPromote(t *testing.T) {
 	opts := shiftToGreen(10, 50, 100)
 	opts.Manual = true
 	require.NoError(t, f.r.Shift(context.Background(), opts))
-	assert.Equal(t, 10, f.eng.greenWeight(), "stops after the first step")
+	assert.Equal(t, infra.Weights{Blue: 90, Green: 10}, f.aws.live(), "stops after the first step")
 	assert.Contains(t, f.out.String(), "paused at blue 90% / green 10%")
+	rec := f.store.load()
+	assert.Equal(t, record.PhasePaused, rec.Release.Phase)
+	require.NotNil(t, rec.Lease, "a paused release keeps its lease")
+	assert.Equal(t, f.clock.now.Add(PausedLeaseTTL), rec.Lease.Expires)
 
-	require.NoError(t, f.r.Promote(context.Background(), opts, false))
-	assert.Equal(t, 50, f.eng.greenWeight(), "promote runs the next step")
-	require.NoError(t, f.r.Promote(context.Background(), opts, true))
-	assert.Equal(t, 100, f.eng.greenWeight(), "promote --full goes to 100%")
+	require.NoError(t, f.rerun().Promote(context.Background(), false))
+	assert.Equal(t, infra.Weights{Blue: 50, Green: 50}, f.aws.live(), "promote runs the next step")
+	require.NoError(t, f.rerun().Promote(context.Background(), true))
+	assert.Equal(t, infra.Weights{Green: 100}, f.aws.live(), "promote --full goes to 100%")
 
 	f = newFixture(0, infra.Blue)
-	err := f.r.Promote(context.Background(), opts, false)
+	err := f.r.Promote(context.Background(), false)
 	assert.Equal(t, ExitRefused, ExitCode(err), "nothing to promote")
-	assert.ErrorContains(t, err, "no shift is in progress")
+	assert.ErrorContains(t, err, "no release is paused")
 
 	t.Run("a failing promote rolls back to the stable colour", func(t *testing.T) {
-		f := newFixture(10, infra.Blue)
+		f := newFixture(0, infra.Blue)
+		require.NoError(t, f.r.Shift(context.Background(), opts))
 		f.health.metrics = func(string, int) Metrics { return Metrics{Requests: 10, Errors5xx: 10} }
-		err := f.r.Promote(context.Background(), opts, false)
+		err := f.rerun().Promote(context.Background(), false)
 		assert.Equal(t, ExitRolledBack, ExitCode(err))
-		assert.Equal(t, 0, f.eng.greenWeight())
+		assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
 	})
 }
 
 func TestRollback(t *testing.T) {
-	f := newFixture(100, infra.Blue) // green took everything; blue served before
-	require.NoError(t, f.r.Rollback(context.Background(), false))
-	assert.Equal(t, 0, f.eng.greenWeight())
-	assert.Equal(t, []string{"blue[" + lURN + "]"}, f.eng.ups, "one targeted update")
-	assert.Contains(t, f.out.String(), "rolled back to blue 100% / green 0%")
-	assert.Contains(t, f.out.String(), "1 resource(s) updated")
-
-	f = newFixture(0, infra.Green) // after a release to blue, green was the stable one
-	require.NoError(t, f.r.Rollback(context.Background(), false))
-	assert.Equal(t, 100, f.eng.greenWeight())
-
-	f = newFixture(100, infra.Blue)
-	f.health.targets[tgBlue] = TargetCounts{Healthy: 0, Total: 0}
-	err := f.r.Rollback(context.Background(), false)
-	assert.Equal(t, ExitRefused, ExitCode(err), "never send traffic to a colour with no healthy targets")
-	assert.Equal(t, 100, f.eng.greenWeight())
-	require.NoError(t, f.r.Rollback(context.Background(), true), "--force overrides")
-	assert.Equal(t, 0, f.eng.greenWeight())
+	ctx := context.Background()
+	manual := shiftToGreen(10, 50, 100)
+	manual.Manual = true
+	t.Run("a release in progress goes back to its stable colour and says so", func(t *testing.T) {
+		f := newFixture(0, infra.Blue)
+		require.NoError(t, f.r.Shift(ctx, manual))
+		f.eng.ups = nil
+		require.NoError(t, f.rerun().Rollback(ctx, RollbackOptions{}))
+		assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+		assert.Equal(t, []string{"blue[" + lURN + "]"}, f.eng.ups, "one targeted update")
+		assert.Contains(t, f.out.String(), "sending all traffic to blue, the colour that served before its first shift")
+		assert.Contains(t, f.out.String(), "rolled back to blue 100% / green 0%")
+		assert.Contains(t, f.out.String(), "1 resource(s) updated")
+		assert.Equal(t, record.OutcomeRolledBack, f.store.load().Release.Outcome)
+	})
+	t.Run("a completed release is reverted only with --revert", func(t *testing.T) {
+		f := newFixture(0, infra.Blue)
+		require.NoError(t, f.r.Shift(ctx, shiftToGreen(100)))
+		err := f.rerun().Rollback(ctx, RollbackOptions{})
+		assert.Equal(t, ExitRefused, ExitCode(err))
+		assert.ErrorContains(t, err, "`bluegreen rollback --revert` sends everything back to blue")
+		assert.Equal(t, infra.Weights{Green: 100}, f.aws.live())
+		require.NoError(t, f.rerun().Rollback(ctx, RollbackOptions{Revert: true}))
+		assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+		assert.Contains(t, f.out.String(), "reverting completed release")
+	})
+	t.Run("nothing to roll back changes nothing; --to is explicit", func(t *testing.T) {
+		f := newFixture(100, infra.Blue) // an older tool's release; no record
+		err := f.r.Rollback(ctx, RollbackOptions{})
+		assert.Equal(t, ExitRefused, ExitCode(err))
+		assert.ErrorContains(t, err, "nothing to roll back, nothing was changed")
+		assert.Empty(t, f.eng.ups)
+		require.NoError(t, f.rerun().Rollback(ctx, RollbackOptions{To: infra.Blue}))
+		assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+		assert.Contains(t, f.out.String(), "rollback --to blue: sending all traffic to blue, as asked")
+	})
+	t.Run("never to a colour without healthy targets, unless forced", func(t *testing.T) {
+		f := newFixture(0, infra.Blue)
+		require.NoError(t, f.r.Shift(ctx, manual))
+		f.health.targets[tgBlue] = TargetCounts{Healthy: 0, Total: 0}
+		err := f.rerun().Rollback(ctx, RollbackOptions{})
+		assert.Equal(t, ExitRefused, ExitCode(err))
+		assert.Equal(t, infra.Weights{Blue: 90, Green: 10}, f.aws.live())
+		require.NoError(t, f.rerun().Rollback(ctx, RollbackOptions{Force: true}), "--force overrides")
+		assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+	})
 }
 
 func fleetPreview() []events.EngineEvent {
@@ -231,14 +323,60 @@ func TestDeployRefusals(t *testing.T) {
 		assert.Equal(t, ExitRefused, ExitCode(err), "once deployed, blue's 100% is protected")
 		assert.ErrorContains(t, err, "blue has 100% of traffic and this deploy would change its fleet")
 	})
-	t.Run("edge config drifted from the deployed weights", func(t *testing.T) {
-		f := newFixture(0, infra.Blue)
-		f.aws.outputs[infra.Blue][infra.OutWeights] = map[string]any{"blue": 0.0, "green": 100.0}
-		err := f.r.Deploy(context.Background(), infra.Blue, DeployOptions{})
-		assert.Equal(t, ExitRefused, ExitCode(err))
-		assert.ErrorContains(t, err, "the deployed listener serves blue 0% / green 100%")
-		assert.Empty(t, f.eng.ups)
+	t.Run("the edge deploys at the live weights, whatever the checkout says", func(t *testing.T) {
+		f := newFixture(0, infra.Blue)                        // the checkout says greenWeight 0
+		f.aws.setListener(infra.Weights{Blue: 40, Green: 60}) // the listener serves 40/60
+		f.aws.outputs[infra.Blue][infra.OutWeights] = map[string]any{"blue": 100.0, "green": 0.0}
+		require.NoError(t, f.r.Deploy(context.Background(), infra.Blue, DeployOptions{Force: true}))
+		assert.Equal(t, []*infra.Weights{{Blue: 40, Green: 60}}, f.eng.upWeights, "the run carries the live weights")
+		assert.Equal(t, infra.Weights{Blue: 40, Green: 60}, f.aws.live())
+		assert.Contains(t, f.out.String(), "drift: the edge stack's state says blue 100% / green 0%, the listener serves blue 40% / green 60%")
 	})
+}
+
+// Deploying the idle colour takes the release lease and keeps it for the shift into it;
+// anyone else's deploy or shift meanwhile is refused, naming the holder.
+func TestDeployHoldsTheLeaseForTheRelease(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	require.NoError(t, f.r.Deploy(context.Background(), infra.Green, DeployOptions{AppRef: "v3"}))
+	rec := f.store.load()
+	require.NotNil(t, rec.Lease)
+	assert.Equal(t, owners["ci"], rec.Lease.Owner)
+
+	_, laptop := f.operator()
+	for name, run := range map[string]func() error{
+		"deploy":   func() error { return laptop.Deploy(context.Background(), infra.Green, DeployOptions{}) },
+		"shift":    func() error { return laptop.Shift(context.Background(), shiftToGreen(100)) },
+		"rollback": func() error { return laptop.Rollback(context.Background(), RollbackOptions{To: infra.Blue}) },
+		"retire":   func() error { return laptop.Retire(context.Background(), infra.Green, 0) },
+	} {
+		err := run()
+		assert.Equal(t, ExitRefused, ExitCode(err), name)
+		assert.ErrorContains(t, err, "held by runner@runner-1", name)
+		assert.ErrorContains(t, err, "bluegreen unlock", name)
+	}
+	require.NoError(t, f.rerun().Shift(context.Background(), shiftToGreen(100)), "the same CI run goes on")
+	assert.Nil(t, f.store.load().Lease, "released at the end of the release")
+
+	// A deploy of the serving colour is no release: the lease is released after it.
+	require.NoError(t, f.rerun().Deploy(context.Background(), infra.Green, DeployOptions{Force: true}))
+	assert.Nil(t, f.store.load().Lease)
+}
+
+// unlock shows the holder and breaks the lease; the holder's next look stops it.
+func TestUnlockBreaksTheLease(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	require.NoError(t, f.r.Deploy(context.Background(), infra.Green, DeployOptions{}))
+	_, laptop := f.operator()
+	require.NoError(t, laptop.Unlock(context.Background(), "CI runner lost"))
+	assert.Contains(t, f.out.String(), "broke the release lease of runner@runner-1")
+	rec := f.store.load()
+	assert.Nil(t, rec.Lease)
+	last := rec.History[len(rec.History)-1]
+	assert.Equal(t, "unlock", last.Action)
+	assert.Contains(t, last.Message, "CI runner lost")
+	require.NoError(t, laptop.Unlock(context.Background(), ""))
+	assert.Contains(t, f.out.String(), "is free: nothing to unlock")
 }
 
 func TestDestroyAndRetireRefusals(t *testing.T) {
@@ -272,7 +410,7 @@ func TestRetireWaitsThenScalesToZero(t *testing.T) {
 
 	// Someone shifts traffic to green during the wait: retire re-checks and refuses.
 	f = newFixture(0, infra.Blue)
-	f.r.Clock = sleepHook{f.clock, func() { f.eng.config[infra.Blue]["greenWeight"] = "10" }}
+	f.r.Clock = sleepHook{f.clock, func() { f.aws.setListener(infra.Weights{Blue: 90, Green: 10}) }}
 	err := f.r.Retire(context.Background(), infra.Green, time.Minute)
 	assert.Equal(t, ExitRefused, ExitCode(err))
 	assert.Empty(t, f.eng.ups)
@@ -296,7 +434,7 @@ func TestIdle(t *testing.T) {
 	}
 	_, err := newFixture(40, infra.Blue).r.Idle(context.Background())
 	assert.Equal(t, ExitRefused, ExitCode(err))
-	assert.ErrorContains(t, err, "a shift is in progress (blue 60% / green 40%)")
+	assert.ErrorContains(t, err, "a shift is in progress (the listener serves blue 60% / green 40%)")
 }
 
 // The tool reads config through the program's loader: a value the program rejects is

@@ -31,7 +31,7 @@ func TestScenario1RollbackAfterAFailedStartKeepsTheServingColour(t *testing.T) {
 	assert.Equal(t, infra.Weights{Green: 100}, f.aws.live(), "the failed shift moved nothing")
 
 	delete(f.health.targetErr, tgBlue) // the throttling was brief
-	rerr := f.rerun().Rollback(context.Background(), false)
+	rerr := f.rerun().Rollback(context.Background(), RollbackOptions{})
 	assert.Equal(t, infra.Weights{Green: 100}, f.aws.live(), "green, which served before the failed release, keeps all traffic")
 	assert.Empty(t, f.aws.greens(), "no listener update at all")
 	assert.NotContains(t, f.out.String(), "rolled back to blue 100%")
@@ -90,7 +90,7 @@ func TestScenario3InterruptMidPauseLeavesARecoverableRelease(t *testing.T) {
 	assert.Contains(t, err.Error(), "interrupted")
 	assert.Equal(t, []int{10, 50}, f.aws.greens(), "nothing was sent to the listener after the interrupt")
 
-	require.NoError(t, f.rerun().Rollback(context.Background(), false), f.out.String())
+	require.NoError(t, f.rerun().Rollback(context.Background(), RollbackOptions{}), f.out.String())
 	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live(), "the next command restored the stable colour")
 }
 
@@ -105,7 +105,7 @@ func TestScenario4SecondOperatorIsRefusedDuringARelease(t *testing.T) {
 	f.r.Clock = sleepHook{f.clock, func() {
 		if f.aws.live().Green == 50 && !tried {
 			tried = true
-			laptopErr = laptop.Rollback(context.Background(), false)
+			laptopErr = laptop.Rollback(context.Background(), RollbackOptions{})
 		}
 	}}
 	require.NoError(t, f.r.Shift(context.Background(), shiftTo(infra.Green, 10, 50, 100)), f.out.String())
@@ -151,12 +151,9 @@ func TestScenario5AFreshCheckoutSeesTheLiveStateAndTheRecord(t *testing.T) {
 	opts.Manual = true
 	require.NoError(t, job2.Shift(context.Background(), opts), f.out.String())
 	require.Equal(t, infra.Weights{Blue: 10, Green: 90}, f.aws.live(), "paused at blue's canary")
-	require.NoError(t, job2.Rollback(context.Background(), false), f.out.String())
+	require.NoError(t, job2.Rollback(context.Background(), RollbackOptions{}), f.out.String())
 	assert.Equal(t, infra.Weights{Green: 100}, f.aws.live(), "rolled back to green, which served before this release")
 }
-
-// runnerHost is the host of the "ci" runs in the fixture.
-const runnerHost = "runner-1"
 
 // Scenario 6: the Pulumi CLI is killed during the 50% step's update and leaves the
 // backend's lock. The failed step must still be restored: the release's lease holder
