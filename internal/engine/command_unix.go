@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"errors"
 	"os/exec"
 	"syscall"
 )
@@ -15,4 +16,11 @@ func ownProcessGroup(cmd *exec.Cmd) {
 // killProcessGroup kills the command's whole group: the CLI and the plugins it started.
 func killProcessGroup(cmd *exec.Cmd) {
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+}
+
+// ProcessAlive says whether a process of this host runs: signal 0 checks without
+// sending anything (kill(2)); EPERM means it runs as someone else.
+func ProcessAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }

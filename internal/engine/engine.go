@@ -187,17 +187,42 @@ func (e *Auto) Outputs(ctx context.Context, c infra.Color) (map[string]any, erro
 	return m, nil
 }
 
-// collect drains an engine event stream into a slice; done is closed when it ends.
-func collect(ch <-chan events.EngineEvent) (*[]events.EngineEvent, <-chan struct{}) {
-	var evs []events.EngineEvent
-	done := make(chan struct{})
+// eventLog collects an engine event stream.
+type eventLog struct {
+	mu   sync.Mutex
+	evs  []events.EngineEvent
+	done chan struct{}
+}
+
+// collect drains an engine event stream into an eventLog.
+func collect(ch <-chan events.EngineEvent) *eventLog {
+	l := &eventLog{done: make(chan struct{})}
 	go func() {
 		for ev := range ch {
-			evs = append(evs, ev)
+			l.mu.Lock()
+			l.evs = append(l.evs, ev)
+			l.mu.Unlock()
 		}
-		close(done)
+		close(l.done)
 	}()
-	return &evs, done
+	return l
+}
+
+// streamGrace is how long, after the operation returned, its event stream may take to
+// end. The SDK closes the stream's channel only when the CLI opened the stream
+// (auto/stack.go, eventsServer.StreamEvents): a CLI that fails before its engine starts
+// (a locked stack) never does, so the wait is bounded.
+const streamGrace = 2 * time.Second
+
+// events are the events received so far, once the stream ended or streamGrace passed.
+func (l *eventLog) events() []events.EngineEvent {
+	select {
+	case <-l.done:
+	case <-time.After(streamGrace):
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.evs)
 }
 
 // Up updates a stack with the run's options: the targets, and the listener's weights
@@ -211,7 +236,7 @@ func (e *Auto) Up(ctx context.Context, c infra.Color, run release.UpOptions) (re
 	defer e.setRun(infra.RunOptions{})
 	targets := run.Targets
 	ch := make(chan events.EngineEvent)
-	evs, done := collect(ch)
+	log := collect(ch)
 	opts := []optup.Option{optup.EventStreams(ch)}
 	if e.progress != nil {
 		opts = append(opts, optup.ProgressStreams(e.progress))
@@ -220,8 +245,7 @@ func (e *Auto) Up(ctx context.Context, c infra.Color, run release.UpOptions) (re
 		opts = append(opts, optup.Target(targets))
 	}
 	res, err := s.Up(ctx, opts...)
-	<-done
-	changes := changesOf(*evs)
+	changes := changesOf(log.events())
 	if err != nil {
 		return changes, fmt.Errorf("stack %s: up: %w", c, err)
 	}
@@ -256,13 +280,13 @@ func (e *Auto) Preview(ctx context.Context, c infra.Color) ([]events.EngineEvent
 		return nil, err
 	}
 	ch := make(chan events.EngineEvent)
-	evs, done := collect(ch)
+	log := collect(ch)
 	_, err = s.Preview(ctx, optpreview.EventStreams(ch), optpreview.Diff())
-	<-done
+	evs := log.events()
 	if err != nil {
-		return *evs, fmt.Errorf("stack %s: preview: %w", c, err)
+		return evs, fmt.Errorf("stack %s: preview: %w", c, err)
 	}
-	return *evs, nil
+	return evs, nil
 }
 
 func (e *Auto) Destroy(ctx context.Context, c infra.Color) error {

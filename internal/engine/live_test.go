@@ -14,6 +14,7 @@ import (
 
 	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/awsdouble"
+	"github.com/webapi-platform/infra/internal/engine"
 	"github.com/webapi-platform/infra/internal/enginetest"
 	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/release"
@@ -43,7 +44,8 @@ func newReleased(t *testing.T, clock release.Clock) *released {
 	h := &watchedHealth{Health: w.Health(), double: w.Double}
 	out := &enginetest.SyncBuffer{}
 	store := w.RecordStore(t)
-	r := &release.Release{Engine: w.Engine, Health: h, Clock: clock, Out: out, Store: store, Owner: enginetest.Owner("ci-1")}
+	r := &release.Release{Engine: w.Engine, Health: h, Clock: clock, Out: out, Store: store, Owner: enginetest.Owner("ci-1"),
+		Locks: w.Engine, ProcessAlive: engine.ProcessAlive}
 	return &released{w: w, health: h, out: out, store: store, r: r}
 }
 

@@ -2,6 +2,11 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,11 +54,16 @@ func TestEngineWeightRowsThroughTheTool(t *testing.T) {
 	assert.NotEqual(t, ev.ListenerArn, tls.ListenerArn, "the traffic listener is the HTTPS one")
 	assert.Equal(t, infra.Weights{Blue: 50, Green: 50}, f.liveWeights(t, tls), "TLS on keeps 50/50")
 
+	// A Pulumi CLI of this host killed earlier left its lock: the rollback, as the
+	// lease holder, clears it (its process is gone) and goes on.
+	lock := leaveStaleLock(t, f)
 	f.r.Touched = nil
 	start := time.Now()
 	require.NoError(t, f.r.Rollback(ctx, release.RollbackOptions{}), f.logs())
 	elapsed := time.Since(start)
-	t.Logf("rollback of the paused release took %s (wall clock: record, one targeted update, verification on the double)", elapsed.Round(time.Millisecond))
+	t.Logf("rollback of the paused release took %s (wall clock: record, a targeted update that met the stale lock, the lock cleared, the update again, verification on the double)", elapsed.Round(time.Millisecond))
+	assert.NoFileExists(t, lock)
+	assert.Contains(t, f.out.String(), "removed the stale backend lock "+lock)
 	assert.Contains(t, f.out.String(), "sending all traffic to blue, the colour that served before its first shift")
 	assert.Equal(t, infra.Weights{Blue: 100}, f.liveWeights(t, tls))
 	require.Len(t, f.r.Touched, 1)
@@ -90,4 +100,23 @@ func TestEngineSecondOperatorStopsTheShift(t *testing.T) {
 	assert.Len(t, f.r.Touched, 2, "the 10% and 50% steps, and nothing after the operator's change")
 	assert.Equal(t, infra.Weights{Blue: 100}, f.liveWeights(t, ev), "the operator's weights stand")
 	assert.Equal(t, record.OutcomeAborted, f.record(t).Release.Outcome)
+}
+
+// leaveStaleLock writes the lock a killed Pulumi CLI of this host leaves behind for the
+// edge stack, for a process that has exited: pulumi pkg/backend/diy/lock.go puts it at
+// .pulumi/locks/<fully qualified stack name>/<id>.json, and a DIY backend's fully
+// qualified name is organization/<project>/<stack> (diyBackendReference).
+func leaveStaleLock(t *testing.T, f *released) string {
+	t.Helper()
+	backendDir := strings.TrimPrefix(f.w.Backend, "file://")
+	gone := exec.Command("true")
+	require.NoError(t, gone.Run())
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	body, err := json.Marshal(map[string]any{"pid": gone.ProcessState.Pid(), "username": "ci", "hostname": host, "timestamp": time.Now()})
+	require.NoError(t, err)
+	lock := filepath.Join(backendDir, ".pulumi", "locks", "organization", "webapi", "blue", "7c0d1e2f-stale.json")
+	require.NoError(t, os.MkdirAll(filepath.Dir(lock), 0o755))
+	require.NoError(t, os.WriteFile(lock, body, 0o644))
+	return lock
 }

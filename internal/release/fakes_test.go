@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -311,7 +312,31 @@ func newFixture(greenWeight int, stable infra.Color) *fixture {
 
 // release is a run of the tool on a checkout, as who (the CI run, or an operator).
 func (f *fixture) release(eng *fakeEngine, who string) *Release {
-	return &Release{Engine: eng, Health: f.health, Clock: f.clock, Out: f.out, Store: f.store, Owner: owners[who]}
+	return &Release{Engine: eng, Health: f.health, Clock: f.clock, Out: f.out, Store: f.store, Owner: owners[who],
+		Locks: fakeLocks{f.aws}, ProcessAlive: func(pid int) bool { return pid != deadPID }}
+}
+
+// deadPID is a process that no longer runs, on any host.
+const deadPID = 4242
+
+// fakeLocks are the backend's locks of the edge stack.
+type fakeLocks struct{ aws *fakeAWS }
+
+func (l fakeLocks) StackLocks(context.Context, infra.Color) ([]BackendLock, error) {
+	l.aws.mu.Lock()
+	defer l.aws.mu.Unlock()
+	var out []BackendLock
+	for _, k := range l.aws.locks {
+		out = append(out, BackendLock{Path: k.Path, PID: k.PID, User: "runner", Host: k.Host})
+	}
+	return out, nil
+}
+
+func (l fakeLocks) RemoveLock(_ context.Context, lock BackendLock) error {
+	l.aws.mu.Lock()
+	defer l.aws.mu.Unlock()
+	l.aws.locks = slices.DeleteFunc(l.aws.locks, func(k fakeLock) bool { return k.Path == lock.Path })
+	return nil
 }
 
 // rerun is the next run of the tool in the same job, after the previous one died: the

@@ -86,11 +86,12 @@ func (r *Release) edgeState(ctx context.Context) (*state, map[string]string, err
 	return nil, nil, fmt.Errorf("neither stack has webapi:edge true: deploy the edge stack (blue) first")
 }
 
-// seedStable takes the stable colour from a stack file of an older tool (which kept it
-// in webapi:stableColor) once, when the record has none yet.
+// seedStable takes the stable colour from webapi:stableColor, where older tools kept it,
+// once: when the record has none and the listener serves both colours (an older tool's
+// shift stopped mid-way). Otherwise the next release records it when it starts.
 func (r *Release) seedStable(ctx context.Context, st *state, raw map[string]string) error {
 	old, err := infra.ParseColor(raw["stableColor"])
-	if st.rec.StableColor != "" || err != nil {
+	if st.rec.StableColor != "" || err != nil || st.live.Blue == 0 || st.live.Green == 0 {
 		return nil
 	}
 	rec, _, err := record.Update(ctx, r.Store, func(rec record.Record) (record.Record, error) {
@@ -103,7 +104,8 @@ func (r *Release) seedStable(ctx context.Context, st *state, raw map[string]stri
 		return fmt.Errorf("seeding the release record's stable colour: %w", err)
 	}
 	st.rec = rec
-	r.printf("the release record had no stable colour: took %s from webapi:stableColor in Pulumi.%s.yaml (the tool no longer writes that key)\n", rec.StableColor, st.edge)
+	r.printf("the release record has no stable colour and the listener serves %s: took %s from webapi:stableColor of stack %s, where older tools kept it (this tool no longer writes it)\n",
+		st.live, rec.StableColor, st.edge)
 	return nil
 }
 

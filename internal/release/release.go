@@ -50,6 +50,11 @@ type Release struct {
 	// RenewEvery renews the lease in the background at this interval while a command
 	// holds it (0: only at each health check and record write).
 	RenewEvery time.Duration
+	// Locks lists and removes the backend's stack locks: the lease holder clears a stale
+	// one (nil: locks are never cleared).
+	Locks BackendLocks
+	// ProcessAlive says whether a process of this host runs (nil: always assumed to).
+	ProcessAlive func(pid int) bool
 	// Checkpoint, when set, is called at the named points of a release (Checkpoint*
 	// constants): a seam for tests that kill the tool there.
 	Checkpoint func(name string)
@@ -122,11 +127,6 @@ func (r *Release) apply(ctx context.Context, st *state, w infra.Weights) error {
 	r.Touched = append(r.Touched, ch)
 	r.checkpoint(CheckpointAfterUpdate)
 	return r.verify(ctx, st, w)
-}
-
-// up is every update the tool runs.
-func (r *Release) up(ctx context.Context, c infra.Color, opts UpOptions) (Changes, error) {
-	return r.Engine.Up(ctx, c, opts)
 }
 
 // verify compares fresh readings of the listener's live weights with w, a few times to

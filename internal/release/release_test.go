@@ -179,7 +179,7 @@ func TestShiftStartsFromTheLiveWeight(t *testing.T) {
 	require.NoError(t, f.r.Shift(context.Background(), shiftToGreen(10, 50, 100)))
 	assert.Len(t, f.eng.ups, 1, "only the step above 50% runs")
 	assert.Equal(t, infra.Weights{Green: 100}, f.aws.live())
-	assert.Contains(t, f.out.String(), "took blue from webapi:stableColor in Pulumi.blue.yaml", "the old stack file's stable colour seeds the record once")
+	assert.Contains(t, f.out.String(), "took blue from webapi:stableColor of stack blue", "the old stack file's stable colour seeds the record once")
 	assert.Contains(t, f.out.String(), "resuming from the live weights: green has 50%")
 
 	f = newFixture(100, infra.Blue)

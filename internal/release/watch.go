@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/record"
 )
 
@@ -109,9 +108,4 @@ func (r *Release) restore(ctx context.Context, st *state, rec record.Record, lab
 	r.printf("%s: restored and verified %s\n", label, to)
 	r.endLease(ctx)
 	return RolledBack{Cause: cause, Restored: to}
-}
-
-// applyRestore is apply for a restore.
-func (r *Release) applyRestore(ctx context.Context, st *state, to infra.Weights) error {
-	return r.apply(ctx, st, to)
 }

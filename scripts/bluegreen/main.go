@@ -167,7 +167,11 @@ func releaseFactory(d deps, g *globalFlags) newReleaseFunc {
 				region = cfg["aws:region"]
 			}
 		}
-		r := &release.Release{Engine: eng, Clock: d.clock, Out: d.out, Owner: d.owner, RenewEvery: release.DefaultLeaseTTL / 3}
+		r := &release.Release{Engine: eng, Clock: d.clock, Out: d.out, Owner: d.owner, RenewEvery: release.DefaultLeaseTTL / 3,
+			ProcessAlive: engine.ProcessAlive}
+		if locks, ok := eng.(release.BackendLocks); ok {
+			r.Locks = locks
+		}
 		h, err := d.newHealth(cmd.Context(), region)
 		if err != nil && changes {
 			return nil, err
