@@ -184,3 +184,24 @@ func TestScenario6LiveBackendLockIsLeftAloneAndNamed(t *testing.T) {
 	assert.Equal(t, []fakeLock{other}, f.aws.locks, "a live process's lock is never removed")
 	assert.Greater(t, f.clock.now.Sub(start), 5*time.Minute+10*time.Second, "after the 10% step's pause, the restore retried with backoff")
 }
+
+// Scenario 4c: the emergency, done right. The operator breaks CI's lease with
+// `bluegreen unlock` and rolls back; CI's next look finds the lease gone and stops
+// without touching traffic: the rollback stands.
+func TestScenario4UnlockAndRollbackStopsCI(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	_, laptop := f.operator()
+	done := false
+	f.r.Clock = sleepHook{f.clock, func() {
+		if f.aws.live().Green == 50 && !done {
+			done = true
+			require.NoError(t, laptop.Unlock(context.Background(), "emergency"))
+			require.NoError(t, laptop.Rollback(context.Background(), RollbackOptions{}))
+		}
+	}}
+	err := f.r.Shift(context.Background(), shiftTo(infra.Green, 10, 50, 100))
+	assert.Equal(t, ExitRefused, ExitCode(err), "%v", err)
+	assert.Equal(t, []int{10, 50, 0}, f.aws.greens(), "CI sent nothing after the operator's rollback")
+	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+	assert.Contains(t, f.out.String(), "sending all traffic to blue, the colour that served before its first shift")
+}

@@ -43,9 +43,21 @@ func (r *Release) Shift(ctx context.Context, opts ShiftOptions) error {
 		if rel.Target != opts.Target {
 			return Refusef("release %s (%s into %s) is in progress: finish it with `bluegreen shift %s` or `bluegreen rollback` first", rel.ID, rel.AppRef, rel.Target, rel.Target)
 		}
-		return r.resume(ctx, st)
+		return r.settle(ctx, r.resume(ctx, st))
 	}
-	return r.startShift(ctx, st, opts)
+	return r.settle(ctx, r.startShift(ctx, st, opts))
+}
+
+// settle gives the lease up when a command ends with no release in progress (refused
+// before it began, say); a release that stays in progress keeps it. It returns err.
+func (r *Release) settle(ctx context.Context, err error) error {
+	if r.lease == nil {
+		return err
+	}
+	if rec, _, lerr := r.Store.Load(ctx); lerr == nil && record.Resume(rec) == record.NextNothing {
+		r.endLease(ctx)
+	}
+	return err
 }
 
 // startShift begins a new release from the live weights.
@@ -267,5 +279,5 @@ func (r *Release) Promote(ctx context.Context, full bool) error {
 	if err != nil {
 		return err
 	}
-	return r.steps(ctx, st, rec)
+	return r.settle(ctx, r.steps(ctx, st, rec))
 }
