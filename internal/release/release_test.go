@@ -503,3 +503,30 @@ func TestFleetChange(t *testing.T) {
 		assert.Equal(t, want, fleetChange(u), u)
 	}
 }
+
+// A resumed release whose listener serves neither the step's from nor its to was moved
+// by someone else: refused, and nothing is touched.
+func TestResumeRefusesWhenTheListenerWasMovedMeanwhile(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	f.eng.kill[1] = true
+	f.killedDuring(f.eng, func() { _ = f.r.Shift(context.Background(), shiftToGreen(10, 50, 100)) })
+	f.aws.setListener(infra.Weights{Blue: 70, Green: 30}) // the console, meanwhile
+	ups := len(f.eng.ups)
+	err := f.rerun().Shift(context.Background(), shiftToGreen(10, 50, 100))
+	assert.Equal(t, ExitRefused, ExitCode(err), "%v", err)
+	assert.ErrorContains(t, err, "is at step 2/3 green 50% (phase applying, blue 50% / green 50%), but the listener serves blue 70% / green 30%")
+	assert.Len(t, f.eng.ups, ups, "nothing was updated")
+	assert.Equal(t, infra.Weights{Blue: 70, Green: 30}, f.aws.live())
+}
+
+func TestHistoryPrintsTheRecord(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	require.NoError(t, f.r.Shift(context.Background(), shiftToGreen(50, 100)))
+	f.out.Reset()
+	require.NoError(t, f.r.History(context.Background()))
+	out := f.out.String()
+	assert.Contains(t, out, "release record: mem://release-record\nstable colour: blue\n")
+	assert.Contains(t, out, "lease: free")
+	assert.Regexp(t, `release-start\s+runner@runner-1 \(pid 100, run https://github.com/org/infra/actions/runs/1\)\s+version v2\s+from blue 100% / green 0%\s+steps \[50 100\]`, out)
+	assert.Regexp(t, `release-complete .* version v2  blue 50% / green 50% -> blue 0% / green 100%  steps \[50 100\]  succeeded`, out)
+}

@@ -100,9 +100,12 @@ func (r *Release) History(ctx context.Context) error {
 		if e.Version != "" {
 			line += "  version " + e.Version
 		}
-		if e.From != nil && e.To != nil {
+		switch {
+		case e.From != nil && e.To != nil:
 			line += fmt.Sprintf("  %s -> %s", e.From, e.To)
-		} else if e.To != nil {
+		case e.From != nil:
+			line += fmt.Sprintf("  from %s", e.From)
+		case e.To != nil:
 			line += fmt.Sprintf("  -> %s", e.To)
 		}
 		if len(e.Steps) > 0 {
