@@ -41,14 +41,12 @@ func (r *Release) Deploy(ctx context.Context, c infra.Color, opts DeployOptions)
 	}
 	weight := st.live.Of(c)
 	err = r.deploy(ctx, st, c, weight, opts)
-	if err != nil || weight > 0 || st.active() != nil {
-		// A failed deploy, or one of a serving colour, is not a release going in.
-		if st.active() == nil {
-			r.endLease(ctx)
-		}
-		return err
+	if err == nil && weight == 0 && st.active() == nil {
+		return r.keepLeaseFor(ctx, r.ttl()) // for the release into c
 	}
-	return r.keepLeaseFor(ctx, r.ttl())
+	// A failed deploy, or one of a serving colour, is no release going in; a release in
+	// progress keeps its lease as it needs it.
+	return r.settle(ctx, err)
 }
 
 // deploy writes the release inputs into the colour's config, checks the fleet change

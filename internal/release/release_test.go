@@ -530,3 +530,19 @@ func TestHistoryPrintsTheRecord(t *testing.T) {
 	assert.Regexp(t, `release-start\s+runner@runner-1 \(pid 100, run https://github.com/org/infra/actions/runs/1\)\s+version v2\s+from blue 100% / green 0%\s+steps \[50 100\]`, out)
 	assert.Regexp(t, `release-complete .* version v2  blue 50% / green 50% -> blue 0% / green 100%  steps \[50 100\]  succeeded`, out)
 }
+
+// A deploy of the edge while a manual release is paused (TLS on, say) leaves the pause's
+// lease as long as the pause needs it.
+func TestDeployDuringAPauseKeepsThePausedLease(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	opts := shiftToGreen(50, 100)
+	opts.Manual = true
+	require.NoError(t, f.r.Shift(context.Background(), opts))
+	f.clock.now = f.clock.now.Add(time.Hour)
+	require.NoError(t, f.rerun().Deploy(context.Background(), infra.Blue, DeployOptions{}))
+	assert.Equal(t, []*infra.Weights{{Blue: 50, Green: 50}}, f.eng.upWeights[1:], "the edge deploys at the live 50/50")
+	rec := f.store.load()
+	require.NotNil(t, rec.Lease)
+	assert.Equal(t, f.clock.now.Add(PausedLeaseTTL), rec.Lease.Expires)
+	assert.Equal(t, record.PhasePaused, rec.Release.Phase)
+}

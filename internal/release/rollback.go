@@ -38,10 +38,7 @@ func (r *Release) Rollback(ctx context.Context, opts RollbackOptions) error {
 		err = r.refuseUnhealthy(ctx, st, to, opts.Force)
 	}
 	if err != nil {
-		if st.active() == nil {
-			r.endLease(ctx)
-		}
-		return err
+		return r.settle(ctx, err)
 	}
 	r.printf("%s\n", why)
 	return r.rollTo(ctx, st, to, why)

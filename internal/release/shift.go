@@ -48,14 +48,25 @@ func (r *Release) Shift(ctx context.Context, opts ShiftOptions) error {
 	return r.settle(ctx, r.startShift(ctx, st, opts))
 }
 
-// settle gives the lease up when a command ends with no release in progress (refused
-// before it began, say); a release that stays in progress keeps it. It returns err.
+// settle leaves the lease as the release needs it when a command ends: given up with no
+// release in progress (done, or refused before it began), kept for PausedLeaseTTL while
+// a manual release waits for promote, as it is otherwise (a release left in progress by
+// a failure keeps its owner's lease until it expires). It returns err.
 func (r *Release) settle(ctx context.Context, err error) error {
 	if r.lease == nil {
 		return err
 	}
-	if rec, _, lerr := r.Store.Load(ctx); lerr == nil && record.Resume(rec) == record.NextNothing {
+	rec, _, lerr := r.Store.Load(ctx)
+	if lerr != nil {
+		return err
+	}
+	switch record.Resume(rec) {
+	case record.NextNothing:
 		r.endLease(ctx)
+	case record.NextPromote:
+		if kerr := r.keepLeaseFor(ctx, PausedLeaseTTL); err == nil {
+			err = kerr
+		}
 	}
 	return err
 }
@@ -186,10 +197,10 @@ func (r *Release) steps(ctx context.Context, st *state, rec record.Record) error
 		switch record.Resume(rec) {
 		case record.NextNothing:
 			r.printf("shift complete: %s\n", rel.To)
-			return r.endLease(ctx)
+			return nil // settle gives the lease up
 		case record.NextPromote:
 			r.printf("paused at %s: check it, then run `bluegreen promote` to continue (or `bluegreen rollback`)\n", rel.To)
-			return r.keepLeaseFor(ctx, PausedLeaseTTL)
+			return nil // settle keeps the lease for the pause
 		case record.NextRestore:
 			return r.restore(ctx, st, rec, label, errors.New(rel.Message))
 		case record.NextApply:
