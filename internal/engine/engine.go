@@ -208,17 +208,21 @@ func collect(ch <-chan events.EngineEvent) *eventLog {
 	return l
 }
 
-// streamGrace is how long, after the operation returned, its event stream may take to
+// streamGrace is how long, after the operation succeeded, its event stream may take to
 // end. The SDK closes the stream's channel only when the CLI opened the stream
 // (auto/stack.go, eventsServer.StreamEvents): a CLI that fails before its engine starts
-// (a locked stack) never does, so the wait is bounded.
+// (a locked stack) never does, so a failed operation does not wait at all and a
+// successful one only this long.
 const streamGrace = 2 * time.Second
 
-// events are the events received so far, once the stream ended or streamGrace passed.
-func (l *eventLog) events() []events.EngineEvent {
-	select {
-	case <-l.done:
-	case <-time.After(streamGrace):
+// events are the events received so far: after a failure at once, else once the stream
+// ended or streamGrace passed.
+func (l *eventLog) events(failed bool) []events.EngineEvent {
+	if !failed {
+		select {
+		case <-l.done:
+		case <-time.After(streamGrace):
+		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -245,7 +249,7 @@ func (e *Auto) Up(ctx context.Context, c infra.Color, run release.UpOptions) (re
 		opts = append(opts, optup.Target(targets))
 	}
 	res, err := s.Up(ctx, opts...)
-	changes := changesOf(log.events())
+	changes := changesOf(log.events(err != nil))
 	if err != nil {
 		return changes, fmt.Errorf("stack %s: up: %w", c, err)
 	}
@@ -282,7 +286,7 @@ func (e *Auto) Preview(ctx context.Context, c infra.Color) ([]events.EngineEvent
 	ch := make(chan events.EngineEvent)
 	log := collect(ch)
 	_, err = s.Preview(ctx, optpreview.EventStreams(ch), optpreview.Diff())
-	evs := log.events()
+	evs := log.events(err != nil)
 	if err != nil {
 		return evs, fmt.Errorf("stack %s: preview: %w", c, err)
 	}
