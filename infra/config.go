@@ -468,13 +468,8 @@ func (c *Config) validateFleet(p *problems) {
 	case c.DesiredCapacity < c.MinSize || c.DesiredCapacity > c.MaxSize:
 		p.fail("desiredCapacity", strconv.Itoa(c.DesiredCapacity), fmt.Sprintf("want webapi:minSize <= desiredCapacity <= webapi:maxSize (%d..%d)", c.MinSize, c.MaxSize))
 	}
-	// The edge stack holds the weights, so it can refuse to empty its own colour here;
-	// the other colour's check needs the edge stack's outputs (CheckCapacity in program.go).
-	if c.Edge && c.DesiredCapacity == 0 {
-		if w := WeightsFor(c.GreenWeight).Of(c.Color); w > 0 {
-			p.fail("desiredCapacity", "0", fmt.Sprintf("%s still has %d%% of traffic (webapi:greenWeight is %d); shift traffic away before emptying it", c.Color, w, c.GreenWeight))
-		}
-	}
+	// Emptying a colour that has traffic is refused against what the listener serves,
+	// not config (CheckCapacity in program.go, for both roles).
 }
 
 // validateImages: either an AMI to use as is, or an application to bake.

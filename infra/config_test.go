@@ -85,7 +85,6 @@ var badConfigCases = []struct {
 	{"desired above max", "blue", blueConfig("desiredCapacity", "9"), "desiredCapacity", "minSize <= desiredCapacity <= webapi:maxSize (2..4)"},
 	{"desired below min", "blue", blueConfig("desiredCapacity", "1"), "desiredCapacity", "(2..4)"},
 	{"max zero", "blue", blueConfig("minSize", "0", "desiredCapacity", "0", "maxSize", "0"), "maxSize", "want 1 to 100"},
-	{"emptying blue while it serves", "blue", blueConfig("minSize", "0", "desiredCapacity", "0"), "desiredCapacity", "blue still has 100% of traffic"},
 	{"amiId malformed", "blue", blueConfig("amiId", "ami-xyz"), "amiId", "want an AMI id"},
 	{"prerequisitesAmiId malformed", "blue", blueConfig("prerequisitesAmiId", "i-0123456789abcdef0"), "prerequisitesAmiId", "want an AMI id"},
 	{"nothing to bake", "blue", blueConfig("amiId", testutil.Unset), "appRepository", "required unless webapi:amiId is set"},

@@ -53,6 +53,9 @@ type Edge struct {
 	Listener     *lb.Listener
 	TargetGroups map[Color]*lb.TargetGroup
 	URL          pulumi.StringOutput
+	// ServedWeights are the traffic listener's weights by colour, in percent, from the
+	// listener's own outputs (what its last update set or a refresh read), never config.
+	ServedWeights pulumi.IntMapOutput
 }
 
 // NewEdge creates the edge.
@@ -84,11 +87,13 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 	e.AlbSecurityGroupID = sgs.alb.ID()
 	e.InstanceSecurityGroupID = sgs.instances.ID()
 	e.Alb = alb
+	e.ServedWeights = listenerWeightsOutput(e.Listener, e.TargetGroups)
 	if err := ctx.RegisterResourceOutputs(e, pulumi.Map{
 		"albArn":      alb.Arn,
 		"albDnsName":  alb.DnsName,
 		"listenerArn": e.Listener.Arn,
 		"url":         e.URL,
+		"weights":     e.ServedWeights,
 	}); err != nil {
 		return nil, fmt.Errorf("edge: outputs: %w", err)
 	}
@@ -389,6 +394,28 @@ func newHeaderRules(ctx *pulumi.Context, name string, tags map[string]string, li
 		}
 	}
 	return nil
+}
+
+// listenerWeightsOutput reads the weights back from the listener's default action.
+func listenerWeightsOutput(l *lb.Listener, tgs map[Color]*lb.TargetGroup) pulumi.IntMapOutput {
+	return pulumi.All(l.DefaultActions, tgs[Blue].Arn, tgs[Green].Arn).ApplyT(func(v []any) (map[string]int, error) {
+		byArn := map[string]int{}
+		for _, a := range v[0].([]lb.ListenerDefaultAction) {
+			if a.Forward == nil {
+				continue
+			}
+			for _, tg := range a.Forward.TargetGroups {
+				if tg.Weight != nil {
+					byArn[tg.Arn] = *tg.Weight
+				}
+			}
+		}
+		w, err := percentOf(byArn, map[string]any{string(Blue): v[1], string(Green): v[2]})
+		if err != nil {
+			return nil, fmt.Errorf("edge: the traffic listener's weights: %w", err)
+		}
+		return map[string]int{string(Blue): w.Blue, string(Green): w.Green}, nil
+	}).(pulumi.IntMapOutput)
 }
 
 // weightedForward is the listener's default action: one forward to both target groups

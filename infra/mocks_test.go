@@ -3,6 +3,8 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +39,12 @@ type mocks struct {
 	resources   []registered
 	calls       []string
 	edgeOutputs map[string]any // what a StackReference to the edge stack returns
+	// selfOutputs are the stack's own last outputs (its StackReference "self"): nil, a
+	// stack never deployed.
+	selfOutputs map[string]any
+	// liveListener is what getListener answers: target group ARN → weight; nil, the
+	// listener does not exist.
+	liveListener map[string]int
 }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -61,6 +69,15 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
 	switch args.TypeToken {
 	case "pulumi:pulumi:StackReference":
+		if args.Name == "self" {
+			self := m.selfOutputs
+			if self == nil {
+				self = map[string]any{}
+			}
+			set("outputs", self)
+			set("secretOutputNames", []any{})
+			return args.Name, out, nil
+		}
 		if m.edgeOutputs == nil {
 			return "", nil, fmt.Errorf("mocks: no edge stack outputs configured")
 		}
@@ -111,6 +128,17 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			names = append(names, z)
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": names, "id": testRegion}), nil
+	case "aws:lb/getListener:getListener":
+		if m.liveListener == nil {
+			return nil, fmt.Errorf("mocks: ListenerNotFound: One or more listeners not found")
+		}
+		var groups []any
+		for _, arn := range slices.Sorted(maps.Keys(m.liveListener)) {
+			groups = append(groups, map[string]any{"arn": arn, "weight": m.liveListener[arn]})
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"arn": args.Args["arn"].StringValue(), "defaultActions": []any{
+			map[string]any{"type": "forward", "forwards": []any{map[string]any{"targetGroups": groups}}},
+		}}), nil
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"name": testRegion, "id": testRegion}), nil
 	}
@@ -183,11 +211,16 @@ func run(t testing.TB, stack string, cfg map[string]string, edgeOutputs map[stri
 // runIn is run with the project directory at root (a checkout elsewhere).
 func runIn(t testing.TB, root, stack string, cfg map[string]string, edgeOutputs map[string]any) runResult {
 	t.Helper()
-	m := &mocks{edgeOutputs: edgeOutputs}
+	return runMocks(t, &mocks{edgeOutputs: edgeOutputs}, root, stack, cfg, RunOptions{})
+}
+
+// runMocks runs the program with prepared mocks and run options.
+func runMocks(t testing.TB, m *mocks, root, stack string, cfg map[string]string, opts RunOptions) runResult {
+	t.Helper()
 	res := runResult{mocks: m}
 	var mu sync.Mutex
 	res.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
-		outs, err := Build(ctx)
+		outs, err := BuildWith(ctx, opts)
 		if err != nil {
 			return err
 		}

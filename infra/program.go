@@ -11,20 +11,38 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Program is the one entry point: main.go, the tests and the automation tool all run it.
-// The stack's role (edge or colour) comes from config, never from the stack's name.
-func Program(ctx *pulumi.Context) error {
-	return ProgramIn("")(ctx)
+// Program is the one entry point of `pulumi up` (main.go): Run with no run options, so
+// the traffic listener keeps the weights it serves. The stack's role (edge or colour)
+// comes from config, never from the stack's name.
+func Program(ctx *pulumi.Context) error { return Run(RunOptions{})(ctx) }
+
+// ProgramIn is Program for the project in dir.
+func ProgramIn(dir string) pulumi.RunFunc { return Run(RunOptions{ProjectDir: dir}) }
+
+// RunOptions are what one run decides, as opposed to the stack's config.
+type RunOptions struct {
+	// ListenerWeights, when set, is the split the traffic listener gets in this run: the
+	// bluegreen tool passes the weights it read live on the ALB, or a shift step's
+	// target. Unset — a plain `pulumi up`, or a deploy from a stale checkout — the
+	// listener keeps what it serves now (read live), so no run moves traffic by accident.
+	ListenerWeights *Weights
+	// Config overrides keys of the stack's config for this run only (keys without the
+	// namespace, values as Pulumi.<stack>.yaml would hold them): the tool's release
+	// inputs (appRef, desiredCapacity, minSize) come from the release, never from a
+	// checkout, and are never written into one. They are validated like the stack's own.
+	Config map[string]string
+	// ProjectDir is where Pulumi.yaml and images/ are (empty: the engine's root
+	// directory, else the working directory). The Automation API runs an inline program
+	// without telling it its project's root (sdk v3.274.1 go/auto/stack.go builds the
+	// RunInfo without RootDirectory or Pwd), so an inline program would otherwise read
+	// images/ from the process's working directory, which need not be the project's.
+	ProjectDir string
 }
 
-// ProgramIn is Program for the project in dir (empty: the engine's root directory, else
-// the working directory). The Automation API runs an inline program without telling it
-// its project's root (sdk v3.274.1 go/auto/stack.go builds the RunInfo without
-// RootDirectory or Pwd), so an inline Program would read images/ from the process's
-// working directory, which need not be the project's.
-func ProgramIn(dir string) pulumi.RunFunc {
+// Run is the program with run options: what the tool runs through the Automation API.
+func Run(opts RunOptions) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
-		outputs, err := buildIn(ctx, dir)
+		outputs, err := BuildWith(ctx, opts)
 		if err != nil {
 			return err
 		}
@@ -36,15 +54,16 @@ func ProgramIn(dir string) pulumi.RunFunc {
 	}
 }
 
-// Build registers the stack's resources and returns its outputs (names from
-// outputs.go). Config is loaded and validated before anything is registered.
-func Build(ctx *pulumi.Context) (pulumi.Map, error) {
-	return buildIn(ctx, "")
-}
+// Build is BuildWith no run options.
+func Build(ctx *pulumi.Context) (pulumi.Map, error) { return BuildWith(ctx, RunOptions{}) }
 
-// buildIn is Build for the project in dir (ProgramIn).
-func buildIn(ctx *pulumi.Context, dir string) (pulumi.Map, error) {
+// BuildWith registers the stack's resources and returns its outputs (names from
+// outputs.go). Config is loaded and validated before anything is registered.
+func BuildWith(ctx *pulumi.Context, opts RunOptions) (pulumi.Map, error) {
 	cfg, err := LoadConfig(func(key string) (string, bool) {
+		if v, ok := opts.Config[key]; ok {
+			return v, true
+		}
 		return ctx.GetConfig(ConfigNamespace + ":" + key)
 	})
 	if err != nil {
@@ -57,18 +76,25 @@ func buildIn(ctx *pulumi.Context, dir string) (pulumi.Map, error) {
 			return nil, fmt.Errorf("config of stack %s: %w", ctx.Stack(), err)
 		}
 	}
-	if err := ResolveRuntime(ctx, cfg, repoRoot(ctx, dir)); err != nil {
+	if err := ResolveRuntime(ctx, cfg, repoRoot(ctx, opts.ProjectDir)); err != nil {
 		return nil, fmt.Errorf("config of stack %s: %w", ctx.Stack(), err)
 	}
 	if cfg.Edge {
-		return edgeStack(ctx, cfg, dir)
+		return edgeStack(ctx, cfg, opts)
 	}
-	return colorStack(ctx, cfg, dir)
+	return colorStack(ctx, cfg, opts.ProjectDir)
 }
 
 // edgeStack owns what both colours share (network, ALB, both target groups, the
 // weighted listener) and its own colour's fleet.
-func edgeStack(ctx *pulumi.Context, cfg *Config, dir string) (pulumi.Map, error) {
+func edgeStack(ctx *pulumi.Context, cfg *Config, opts RunOptions) (pulumi.Map, error) {
+	weights, err := listenerWeights(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckCapacity(cfg, weights); err != nil {
+		return nil, err
+	}
 	azs, err := resolveAvailabilityZones(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -80,7 +106,6 @@ func edgeStack(ctx *pulumi.Context, cfg *Config, dir string) (pulumi.Map, error)
 		}
 	}
 	shared := baseTags(ctx, ColorShared)
-	weights := WeightsFor(cfg.GreenWeight)
 
 	network, err := NewNetwork(ctx, "network", &NetworkArgs{
 		VpcCidr:           netip.MustParsePrefix(cfg.VpcCidr), // validated by LoadConfig
@@ -115,9 +140,9 @@ func edgeStack(ctx *pulumi.Context, cfg *Config, dir string) (pulumi.Map, error)
 		return nil, err
 	}
 
-	out := edgeOutputs(cfg, network, edge, weights)
+	out := edgeOutputs(cfg, network, edge)
 	return colorResources(ctx, cfg, colorInputs{
-		projectDir:              dir,
+		projectDir:              opts.ProjectDir,
 		privateSubnetIDs:        network.PrivateSubnetIDs,
 		instanceSecurityGroupID: edge.InstanceSecurityGroupID.ToStringOutput(),
 		targetGroupArn:          edge.TargetGroups[cfg.Color].Arn,
@@ -129,7 +154,7 @@ func edgeStack(ctx *pulumi.Context, cfg *Config, dir string) (pulumi.Map, error)
 
 // edgeOutputs are what the edge stack exports about the shared pieces, for the other
 // colour's stack (EdgeOutputs) and for the tool.
-func edgeOutputs(cfg *Config, network *Network, edge *Edge, weights Weights) pulumi.Map {
+func edgeOutputs(cfg *Config, network *Network, edge *Edge) pulumi.Map {
 	tgArns := pulumi.StringMap{}
 	tgSuffixes := pulumi.StringMap{}
 	for _, c := range Colors {
@@ -152,7 +177,7 @@ func edgeOutputs(cfg *Config, network *Network, edge *Edge, weights Weights) pul
 		OutListenerURN:             edge.Listener.URN(),
 		OutTargetGroupArns:         tgArns,
 		OutTargetGroupArnSuffixes:  tgSuffixes,
-		OutWeights:                 pulumi.IntMap{string(Blue): pulumi.Int(weights.Blue), string(Green): pulumi.Int(weights.Green)},
+		OutWeights:                 edge.ServedWeights,
 		OutColorHeader:             pulumi.String(ColorHeader),
 		OutStableColor:             pulumi.String(string(cfg.StableColor)),
 		OutHealthCheckPath:         pulumi.String(cfg.HealthCheckPath),
@@ -182,13 +207,13 @@ func colorStack(ctx *pulumi.Context, cfg *Config, dir string) (pulumi.Map, error
 	}, pulumi.Map{OutRole: pulumi.String(RoleColor)})
 }
 
-// CheckCapacity refuses to empty a colour that still has weight on the edge stack:
-// its share of the traffic would turn into 5xx.
+// CheckCapacity refuses to empty a colour that the listener still sends traffic to (w
+// is what it serves, never config): its share of the traffic would turn into 5xx.
 func CheckCapacity(cfg *Config, w Weights) error {
 	if cfg.DesiredCapacity == 0 && w.Of(cfg.Color) > 0 {
 		return &ConfigError{Key: "desiredCapacity", Value: "0", Allowed: fmt.Sprintf(
-			"%s still has %d%% of traffic on the edge stack %s; shift traffic away before emptying it",
-			cfg.Color, w.Of(cfg.Color), cfg.EdgeStack)}
+			"%s still has %d%% of traffic on the edge stack's listener (%s); shift traffic away before emptying it",
+			cfg.Color, w.Of(cfg.Color), w)}
 	}
 	return nil
 }

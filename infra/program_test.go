@@ -55,7 +55,10 @@ func TestEdgeRoleResourceGraph(t *testing.T) {
 	assert.Equal(t, 2, c[tRule], "one header rule per colour")
 	assert.Equal(t, 1, c[tLT])
 	assert.Equal(t, 1, c[tASG])
-	assert.Zero(t, c[tStackRef], "the edge stack reads no other stack")
+	require.Equal(t, 1, c[tStackRef], "the edge stack reads no other stack, only its own last outputs")
+	self := r.mocks.byType(tStackRef)[0]
+	assert.Equal(t, "self", self.Name)
+	assert.Equal(t, "organization/webapi/blue", prop(self.Inputs, "name"))
 
 	asg := r.mocks.byType(tASG)[0]
 	assert.Equal(t, []any{mockTGArnBase + "edge-tg-blue"}, prop(asg.Inputs, "targetGroupArns"), "blue's fleet is registered in blue's target group")
@@ -92,8 +95,8 @@ func TestColorRoleAgainstMockedEdge(t *testing.T) {
 	assert.Equal(t, "fleet-green-asg-asg-name", r.outputs[OutAsgName])
 }
 
-// listenerWeights returns colour → weight of the traffic listener's forward action.
-func listenerWeights(t *testing.T, r runResult) map[string]int {
+// trafficListenerWeights returns colour → weight of the traffic listener's forward action.
+func trafficListenerWeights(t *testing.T, r runResult) map[string]int {
 	t.Helper()
 	var traffic *registered
 	for _, l := range r.mocks.byType(tListener) {
@@ -130,7 +133,7 @@ func TestListenerWeightsFollowGreenWeight(t *testing.T) {
 	for _, w := range []int{0, 10, 50, 100} {
 		t.Run(fmt.Sprintf("green=%d", w), func(t *testing.T) {
 			r := runOK(t, "blue", blueConfig("greenWeight", fmt.Sprint(w)), nil)
-			assert.Equal(t, map[string]int{"blue": 100 - w, "green": w}, listenerWeights(t, r),
+			assert.Equal(t, map[string]int{"blue": 100 - w, "green": w}, trafficListenerWeights(t, r),
 				"both target groups stay in the forward action; only their weights move")
 			assert.Equal(t, map[string]int{"blue": 100 - w, "green": w}, r.outputs[OutWeights])
 		})
@@ -170,7 +173,7 @@ func TestHTTPSAndRedirectWhenCertificateSet(t *testing.T) {
 	assert.Equal(t, "HTTPS", prop(https.Inputs, "protocol"))
 	assert.Equal(t, testCert, prop(https.Inputs, "certificateArn"))
 	assert.Equal(t, tlsPolicy, prop(https.Inputs, "sslPolicy"))
-	assert.Equal(t, map[string]int{"blue": 75, "green": 25}, listenerWeights(t, r))
+	assert.Equal(t, map[string]int{"blue": 75, "green": 25}, trafficListenerWeights(t, r))
 
 	redirect := prop(byPort[80].Inputs, "defaultActions").([]any)[0].(map[string]any)
 	assert.Equal(t, "redirect", redirect["type"])
@@ -303,7 +306,7 @@ func TestRefuseToEmptyAColorThatHasWeight(t *testing.T) {
 		r := run(t, "blue", blueConfig("minSize", "0", "desiredCapacity", "0", "greenWeight", "90"), nil)
 		require.Error(t, r.err)
 		assert.Contains(t, r.err.Error(), "blue still has 10% of traffic")
-		assert.Empty(t, r.mocks.resources)
+		assert.Empty(t, r.mocks.awsResources(), "nothing is registered when the refusal fires")
 	})
 	t.Run("blue without weight", func(t *testing.T) {
 		runOK(t, "blue", blueConfig("minSize", "0", "desiredCapacity", "0", "greenWeight", "100"), nil)

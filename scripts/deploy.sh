@@ -7,7 +7,9 @@
 # the Pulumi CLI only, not its Go language host: the one scripts/install-tools.sh builds
 # works, and so does an official install. State goes to PULUMI_BACKEND_URL when set (S3,
 # Pulumi Cloud), otherwise to a file backend in <repo>/.pulumi (git-ignored). Deploy blue
-# (the edge stack) first.
+# (the edge stack) first. The deploy takes the release lease and writes nothing of the
+# release into Pulumi.<stack>.yaml but --app-ref/--desired-capacity (README: "State and
+# locking").
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 stack=${1:-}

@@ -84,5 +84,31 @@ func (p *AWSProvider) lookupListener(args map[string]any) (map[string]any, error
 	for k, v := range found.Props {
 		out[k] = v
 	}
+	out["defaultActions"] = dataSourceActions(found.Props["defaultActions"])
 	return out, nil
+}
+
+// dataSourceActions reshapes a listener's default actions as the getListener data source
+// returns them: its schema lists every nested block, so an action's forward block is
+// the list "forwards" (pulumi-aws sdk lb GetListenerDefaultAction.Forwards), where the
+// resource has the single block "forward".
+func dataSourceActions(v any) []any {
+	actions, _ := v.([]any)
+	out := make([]any, 0, len(actions))
+	for _, a := range actions {
+		m, ok := a.(map[string]any)
+		if !ok {
+			continue
+		}
+		ds := map[string]any{}
+		for k, x := range m {
+			if k == "forward" {
+				ds["forwards"] = []any{x}
+				continue
+			}
+			ds[k] = x
+		}
+		out = append(out, ds)
+	}
+	return out
 }

@@ -1,7 +1,8 @@
 // Package engine drives a Pulumi program inline through the Automation API, one stack
 // per colour, with the work dir's Pulumi.yaml and Pulumi.<stack>.yaml. It implements
-// release.Engine; the program is a parameter, so the tool runs infra.Program and tests
-// can run what they need.
+// release.Engine; the program is a parameter taking each run's options (infra.Run), so
+// an update carries what the tool decided for it (the listener's weights) and nothing
+// of it is written to the stack's config.
 package engine
 
 import (
@@ -32,11 +33,17 @@ import (
 // Pulumi.yaml and Pulumi.<stack>.yaml (auto.WorkDir), so it uses exactly the config that
 // `pulumi up` would.
 type Auto struct {
-	workDir  string
-	project  string
-	program  pulumi.RunFunc
-	env      map[string]string
+	workDir string
+	project string
+	program func(infra.RunOptions) pulumi.RunFunc
+	env     map[string]string
+	// run is the options of the update in progress, read by the inline program; Ups of
+	// one Auto run one at a time (mu guards it against the program's goroutine).
+	mu       sync.Mutex
+	run      infra.RunOptions
 	progress io.Writer // the engine's progress stream during ups; nil: quiet
+	// groupGrace, when set, runs the CLI in its own process group (WithProcessGroup).
+	groupGrace time.Duration
 	// stacks caches the selected stack per colour: selecting one runs the CLI, and one
 	// command reads config, writes config and updates the same stack several times.
 	stacks map[infra.Color]auto.Stack
@@ -58,7 +65,7 @@ func WithEnv(vars map[string]string) Option {
 // New sets the backend: PULUMI_BACKEND_URL when set (WithEnv, then the process), else a
 // file backend in <workDir>/.pulumi. progress receives the engine's progress during ups
 // and destroys; nil is quiet.
-func New(workDir string, program pulumi.RunFunc, progress io.Writer, opts ...Option) (*Auto, error) {
+func New(workDir string, program func(infra.RunOptions) pulumi.RunFunc, progress io.Writer, opts ...Option) (*Auto, error) {
 	abs, err := filepath.Abs(workDir)
 	if err != nil {
 		return nil, fmt.Errorf("work dir %s: %w", workDir, err)
@@ -68,7 +75,7 @@ func New(workDir string, program pulumi.RunFunc, progress io.Writer, opts ...Opt
 	for _, o := range opts {
 		o(a)
 	}
-	lookup := func(k string) string { return cmp.Or(a.env[k], os.Getenv(k)) }
+	lookup := a.lookup
 	backend := lookup("PULUMI_BACKEND_URL")
 	state := ""
 	if backend == "" {
@@ -89,11 +96,41 @@ func New(workDir string, program pulumi.RunFunc, progress io.Writer, opts ...Opt
 	return a, nil
 }
 
+// BackendURL is the state backend every run of this engine uses.
+func (e *Auto) BackendURL() string { return e.lookup("PULUMI_BACKEND_URL") }
+
+func (e *Auto) lookup(k string) string { return cmp.Or(e.env[k], os.Getenv(k)) }
+
+// inline is the program the Automation API runs: the program with the options of the
+// update in progress (none for previews and reads: the listener keeps its weights).
+func (e *Auto) inline(ctx *pulumi.Context) error {
+	e.mu.Lock()
+	opts := e.run
+	e.mu.Unlock()
+	// An inline program is not told its project's directory by the Automation API.
+	opts.ProjectDir = e.workDir
+	return e.program(opts)(ctx)
+}
+
+func (e *Auto) setRun(opts infra.RunOptions) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.run = opts
+}
+
 func (e *Auto) stack(ctx context.Context, c infra.Color) (auto.Stack, error) {
 	if s, ok := e.stacks[c]; ok {
 		return s, nil
 	}
-	s, err := auto.UpsertStackInlineSource(ctx, string(c), e.project, e.program, auto.WorkDir(e.workDir), auto.EnvVars(e.env))
+	opts := []auto.LocalWorkspaceOption{auto.WorkDir(e.workDir), auto.EnvVars(e.env)}
+	if e.groupGrace > 0 {
+		cmd, err := newGroupCommand(e.groupGrace)
+		if err != nil {
+			return auto.Stack{}, err
+		}
+		opts = append(opts, auto.Pulumi(cmd))
+	}
+	s, err := auto.UpsertStackInlineSource(ctx, string(c), e.project, e.inline, opts...)
 	if err != nil {
 		return auto.Stack{}, fmt.Errorf("stack %s: %w", c, err)
 	}
@@ -152,19 +189,14 @@ func (e *Auto) Outputs(ctx context.Context, c infra.Color) (map[string]any, erro
 	return m, nil
 }
 
-// drainAfterFailure bounds the wait for the event stream after a failed CLI run: the
-// Automation API closes the stream only when the CLI's event log ends, and a CLI that
-// fails before writing one (a stack config it refuses, a backend it cannot reach)
-// never ends it, so an unbounded wait would hang the tool forever.
-const drainAfterFailure = 2 * time.Second
-
-// eventLog drains an engine event stream into a slice.
+// eventLog collects an engine event stream.
 type eventLog struct {
 	mu   sync.Mutex
 	evs  []events.EngineEvent
 	done chan struct{}
 }
 
+// collect drains an engine event stream into an eventLog.
 func collect(ch <-chan events.EngineEvent) *eventLog {
 	l := &eventLog{done: make(chan struct{})}
 	go func() {
@@ -178,27 +210,37 @@ func collect(ch <-chan events.EngineEvent) *eventLog {
 	return l
 }
 
-// events waits for the stream to end — after a failed run, at most drainAfterFailure —
-// and returns what arrived.
+// streamGrace is how long, after the operation succeeded, its event stream may take to
+// end. The SDK closes the stream's channel only when the CLI opened the stream
+// (auto/stack.go, eventsServer.StreamEvents): a CLI that fails before its engine starts
+// (a locked stack) never does, so a failed operation does not wait at all and a
+// successful one only this long.
+const streamGrace = 2 * time.Second
+
+// events are the events received so far: after a failure at once, else once the stream
+// ended or streamGrace passed.
 func (l *eventLog) events(failed bool) []events.EngineEvent {
-	if failed {
+	if !failed {
 		select {
 		case <-l.done:
-		case <-time.After(drainAfterFailure):
+		case <-time.After(streamGrace):
 		}
-	} else {
-		<-l.done
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.evs)
 }
 
-func (e *Auto) Up(ctx context.Context, c infra.Color, targets []string) (release.Changes, error) {
+// Up updates a stack with the run's options: the targets, and the listener's weights
+// (infra.RunOptions.ListenerWeights) for this update only.
+func (e *Auto) Up(ctx context.Context, c infra.Color, run release.UpOptions) (release.Changes, error) {
 	s, err := e.stack(ctx, c)
 	if err != nil {
 		return release.Changes{}, err
 	}
+	e.setRun(infra.RunOptions{ListenerWeights: run.Weights})
+	defer e.setRun(infra.RunOptions{})
+	targets := run.Targets
 	ch := make(chan events.EngineEvent)
 	log := collect(ch)
 	opts := []optup.Option{optup.EventStreams(ch)}

@@ -14,7 +14,9 @@ import (
 
 	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/awsdouble"
+	"github.com/webapi-platform/infra/internal/engine"
 	"github.com/webapi-platform/infra/internal/enginetest"
+	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/release"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
@@ -31,6 +33,7 @@ var (
 type released struct {
 	w      *enginetest.World
 	r      *release.Release
+	store  record.Store
 	health *watchedHealth
 	out    *enginetest.SyncBuffer
 }
@@ -40,7 +43,18 @@ func newReleased(t *testing.T, clock release.Clock) *released {
 	w := enginetest.New(t, enginetest.Options{Stacks: map[infra.Color]testutil.StackConfig{infra.Blue: engineBlue, infra.Green: engineGreen}})
 	h := &watchedHealth{Health: w.Health(), double: w.Double}
 	out := &enginetest.SyncBuffer{}
-	return &released{w: w, health: h, out: out, r: &release.Release{Engine: w.Engine, Health: h, Clock: clock, Out: out}}
+	store := w.RecordStore(t)
+	r := &release.Release{Engine: w.Engine, Health: h, Clock: clock, Out: out, Store: store, Owner: enginetest.Owner("ci-1"),
+		Locks: w.Engine, ProcessAlive: engine.ProcessAlive}
+	return &released{w: w, health: h, out: out, store: store, r: r}
+}
+
+// record is the release record as the tool left it.
+func (f *released) record(t *testing.T) record.Record {
+	t.Helper()
+	rec, _, err := f.store.Load(context.Background())
+	require.NoError(t, err)
+	return rec
 }
 
 // logs is what to print when an assertion fails: the tool's output and the engine's.

@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,13 +12,17 @@ import (
 
 	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/preview"
+	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/release"
 )
 
 // The tool's release on the real program, on the AWS double: deploy blue (the edge) and
-// green (through a real StackReference), preview a weight change, shift to green with
-// every step a listener-only update checked on the live listener, the refusals that
-// protect a colour with traffic, rollback, then retire and destroy the idle colour.
+// green (through a real StackReference), preview a config weight change (it moves
+// nothing), shift to green with every step a listener-only update carrying its weights
+// as run options and checked on the live listener, the refusals that protect a colour
+// with traffic, a rollback of the completed release (explicit: --revert), then retire
+// and destroy the idle colour. The release record lives under the backend directory;
+// nothing of the release is written to the checkout.
 func TestEngineReleaseLifecycle(t *testing.T) {
 	t.Parallel()
 	f := newReleased(t, release.RealClock{})
@@ -30,24 +36,31 @@ func TestEngineReleaseLifecycle(t *testing.T) {
 	assert.Equal(t, "prebaked:"+engineGreen["amiId"], green[infra.OutAppRef], "on a prebaked AMI the AMI is what runs, whatever the appRef")
 	ev := f.edge(t)
 	assert.Equal(t, infra.Weights{Blue: 100}, f.liveWeights(t, ev), "the first deploy sends everything to blue")
+	blueFile := f.stackFile(t, infra.Blue)
 
-	previewWeightChange(t, f)
+	previewConfigWeightsMoveNothing(t, f)
 	shiftToGreen(t, f, ev)
+	assert.Equal(t, blueFile, f.stackFile(t, infra.Blue), "the shift wrote nothing into Pulumi.blue.yaml")
 	refusalsWhileGreenServes(t, f, ev)
 
-	// Rollback: one targeted update of the listener, back to the stable colour.
+	// Rollback of a completed release is explicit; then one targeted update of the
+	// listener, back to the recorded stable colour.
+	err := f.r.Rollback(ctx, release.RollbackOptions{})
+	assert.Equal(t, release.ExitRefused, release.ExitCode(err), "%v", err)
+	assert.ErrorContains(t, err, "--revert")
 	f.r.Touched = nil
 	start := time.Now()
-	require.NoError(t, f.r.Rollback(ctx, false), f.logs())
+	require.NoError(t, f.r.Rollback(ctx, release.RollbackOptions{Revert: true}), f.logs())
 	elapsed := time.Since(start)
 	require.Len(t, f.r.Touched, 1)
-	t.Logf("rollback took %s (wall clock, engine and double included); engine summary %v, touched %v",
+	t.Logf("rollback (--revert) took %s (wall clock, engine and double included); engine summary %v, touched %v",
 		elapsed.Round(time.Millisecond), f.r.Touched[0].Counts, f.r.Touched[0].Touched)
+	assert.Contains(t, f.out.String(), "sending all traffic to blue, the colour that served before it")
 	assert.Equal(t, 1, f.r.Touched[0].Modified(), "a rollback modifies one resource")
 	assert.Equal(t, []string{ev.ListenerURN}, f.r.Touched[0].Touched)
 	assert.Equal(t, infra.Weights{Blue: 100}, f.liveWeights(t, ev), "blue has everything back on the live listener")
 	assert.Equal(t, 0, f.stateWeights(t).Green)
-	assert.Contains(t, f.stackFile(t, infra.Blue), `webapi:greenWeight: "0"`)
+	assert.Equal(t, blueFile, f.stackFile(t, infra.Blue), "nor did the rollback")
 
 	// Green is idle again: retire scales it to zero for real, then destroy removes it.
 	require.NoError(t, f.r.Retire(ctx, infra.Green, 0), f.logs())
@@ -58,20 +71,37 @@ func TestEngineReleaseLifecycle(t *testing.T) {
 	require.NoError(t, f.r.Destroy(ctx, infra.Green), f.logs())
 	assert.Empty(t, f.outputs(t, infra.Green))
 	assert.Equal(t, infra.Weights{Blue: 100}, f.liveWeights(t, ev), "destroying green leaves the shared listener alone")
+	recordLivesBesideTheBackend(t, f)
 }
 
-// previewWeightChange: the Markdown of a real preview of greenWeight 0 → 30, which
-// changes the traffic listener alone; the config is put back afterwards.
-func previewWeightChange(t *testing.T, f *released) {
+// recordLivesBesideTheBackend: the record is a directory under the file backend's
+// root, with the release's history; the checkout has none.
+func recordLivesBesideTheBackend(t *testing.T, f *released) {
+	t.Helper()
+	backendDir := strings.TrimPrefix(f.w.Backend, "file://")
+	assert.DirExists(t, filepath.Join(backendDir, ".webapi", "release", "webapi"))
+	assert.Equal(t, filepath.Join(backendDir, ".webapi", "release", "webapi"), f.store.Where())
+	assert.NoDirExists(t, filepath.Join(f.w.Dir, ".webapi"))
+	rec := f.record(t)
+	assert.Nil(t, rec.Lease, "no lease is left behind")
+	var actions []string
+	for _, e := range rec.History {
+		actions = append(actions, e.Action)
+	}
+	assert.Equal(t, []string{"release-start", "release-complete", "rollback"}, actions)
+}
+
+// previewConfigWeightsMoveNothing: webapi:greenWeight is only a new listener's split; a
+// preview with greenWeight 30 in the checkout keeps what the listener serves.
+func previewConfigWeightsMoveNothing(t *testing.T, f *released) {
 	t.Helper()
 	f.w.SetConfig(t, infra.Blue, "greenWeight", "30")
 	previews, err := f.r.Preview(context.Background(), infra.Colors)
 	require.NoError(t, err, f.logs())
 	md := preview.RenderMarkdown(previews)
 	t.Logf("preview of greenWeight 0 → 30:\n%s", md)
-	assert.Contains(t, md, "**Traffic:** blue 100% → 70%, green 0% → 30%")
-	assert.Contains(t, md, "- update `"+infra.ListenerName("edge", 80)+"` (`aws:lb/listener:Listener`): `defaultActions`")
-	assert.Contains(t, md, "| update | 1 |")
+	assert.Contains(t, md, "**Traffic:** unchanged (blue 100% / green 0%)")
+	assert.NotContains(t, md, "`"+infra.ListenerName("edge", 80)+"`", "the listener is not touched")
 	assert.Contains(t, md, "### Stack `green`\n\nNo changes:")
 	f.w.SetConfig(t, infra.Blue, "greenWeight", "0")
 }
@@ -99,8 +129,9 @@ func shiftToGreen(t *testing.T, f *released, ev *infra.EdgeValues) {
 	assert.IsNonDecreasing(t, live, "the live listener only ever moved towards green")
 	assert.Equal(t, infra.Weights{Green: 100}, f.liveWeights(t, ev))
 	assert.Equal(t, 100, f.stateWeights(t).Green)
-	assert.Contains(t, f.stackFile(t, infra.Blue), `webapi:greenWeight: "100"`)
-	assert.Contains(t, f.stackFile(t, infra.Blue), "webapi:stableColor: blue")
+	rec := f.record(t)
+	assert.Equal(t, infra.Blue, rec.StableColor, "the record, not the stack file, knows blue served before")
+	assert.Equal(t, "prebaked:"+engineGreen["amiId"], rec.Release.AppRef, "the version is green's appRef output")
 }
 
 // refusalsWhileGreenServes: with all traffic on green, the program refuses to empty it
@@ -110,7 +141,7 @@ func refusalsWhileGreenServes(t *testing.T, f *released, ev *infra.EdgeValues) {
 	t.Helper()
 	ctx := context.Background()
 	f.w.SetConfig(t, infra.Green, "minSize", "0", "desiredCapacity", "0")
-	_, err := f.w.Engine.Up(ctx, infra.Green, nil)
+	_, err := f.w.Engine.Up(ctx, infra.Green, release.UpOptions{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "webapi:desiredCapacity")
 	assert.Contains(t, err.Error(), "green still has 100% of traffic")
@@ -180,7 +211,7 @@ func TestEngineFailedShiftStepIsRestored(t *testing.T) {
 	}
 	assert.Equal(t, infra.Weights{Blue: 100}, f.liveWeights(t, ev), "weights restored where the shift began, live")
 	assert.Equal(t, 0, f.stateWeights(t).Green)
-	assert.Contains(t, f.stackFile(t, infra.Blue), `webapi:greenWeight: "0"`)
+	assert.Equal(t, record.OutcomeRolledBack, f.record(t).Release.Outcome)
 	assert.Contains(t, f.out.String(), "step 1/3 green 25%: listener verified", "the first step passed its watch")
 	assert.Contains(t, f.out.String(), "step 2/3 green 50%: FAILED")
 	assert.Contains(t, f.out.String(), "restored and verified blue 100% / green 0%")
@@ -199,6 +230,7 @@ func TestEngineRefusesShiftWithoutHealthyTargets(t *testing.T) {
 	fileBefore := f.stackFile(t, infra.Blue)
 
 	err := f.r.Shift(context.Background(), release.ShiftOptions{Target: infra.Green, Steps: []int{10, 100}})
+	assert.Equal(t, infra.Blue, f.record(t).StableColor, "the stable colour was recorded before asking AWS")
 	assert.Equal(t, release.ExitRefused, release.ExitCode(err), "%v", err)
 	assert.ErrorContains(t, err, "green has no healthy targets (2 registered)")
 	assert.Empty(t, f.r.Touched, "no update ran")

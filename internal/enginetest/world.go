@@ -19,6 +19,7 @@ import (
 	"github.com/webapi-platform/infra/internal/awsops"
 	"github.com/webapi-platform/infra/internal/engine"
 	"github.com/webapi-platform/infra/internal/preview"
+	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/release"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
@@ -40,10 +41,6 @@ type Options struct {
 	Checkout bool
 	// Env goes to the CLI and everything it starts (the plugins, the bake commands).
 	Env map[string]string
-	// Fixture starts the World from a saved one (see SaveFixture): its stack files, its
-	// backend's state and its double's store are copied in. The stack files come from
-	// the fixture (they carry its encryption salt), so Stacks must be empty.
-	Fixture string
 }
 
 // World is one isolated Pulumi world on the double.
@@ -75,13 +72,7 @@ func New(t testing.TB, opts Options) *World {
 	for k, v := range opts.Env {
 		w.env[k] = v
 	}
-	if opts.Fixture != "" && len(opts.Stacks) > 0 {
-		t.Fatalf("enginetest: a Fixture brings its own stack files; set config with SetConfig, not Stacks")
-	}
 	w.Dir = newCheckout(t, opts)
-	if opts.Fixture != "" {
-		w.loadFixture(t, opts.Fixture)
-	}
 	w.Engine = w.engineIn(t, w.Dir)
 	return w
 }
@@ -98,9 +89,7 @@ func (w *World) SecondCheckout(t testing.TB, opts Options) *World {
 
 func (w *World) engineIn(t testing.TB, dir string) *engine.Auto {
 	t.Helper()
-	// ProgramIn: an inline program is not told its project's directory by the
-	// Automation API, and each World's checkout is its own.
-	e, err := engine.New(dir, infra.ProgramIn(dir), w.Log, engine.WithEnv(w.env))
+	e, err := engine.New(dir, infra.Run, w.Log, engine.WithEnv(w.env))
 	if err != nil {
 		t.Fatalf("enginetest: %v", err)
 	}
@@ -154,7 +143,7 @@ func copyPath(t testing.TB, rel, dir string) {
 // log when it fails.
 func (w *World) Up(t testing.TB, c infra.Color, targets ...string) release.Changes {
 	t.Helper()
-	ch, err := w.Engine.Up(context.Background(), c, targets)
+	ch, err := w.Engine.Up(context.Background(), c, release.UpOptions{Targets: targets})
 	if err != nil {
 		t.Fatalf("up %s: %v\n%s", c, err, w.Log.String())
 	}
@@ -226,4 +215,25 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return strings.Clone(s.b.String())
+}
+
+// RecordStore is the release record beside this World's backend, where the tool finds it
+// (record.Locate of the backend URL, without WEBAPI_RELEASE_STORE).
+func (w *World) RecordStore(t testing.TB) record.Store {
+	t.Helper()
+	loc, err := record.Locate(w.Backend, "")
+	if err != nil {
+		t.Fatalf("enginetest: %v", err)
+	}
+	s, err := record.Open(context.Background(), loc)
+	if err != nil {
+		t.Fatalf("enginetest: %v", err)
+	}
+	return s
+}
+
+// Owner is the lease owner of the tool's runs in a World: one CI run, on this host.
+func Owner(runID string) record.Owner {
+	host, _ := os.Hostname()
+	return record.Owner{User: "enginetest", Host: host, PID: os.Getpid(), RunID: runID}
 }

@@ -22,19 +22,36 @@ type DeployOptions struct {
 	Force           bool
 }
 
-// Deploy updates a colour's stack (baking if needed; `up` waits for healthy capacity).
-// It refuses to change the fleet of a colour that has weight, and to update the edge
-// stack from a config whose weights differ from what the listener serves.
+// Deploy updates a colour's stack (baking if needed; `up` waits for healthy capacity)
+// under the release lease. It refuses to change the fleet of a colour that serves
+// traffic, and to deploy into the target of a release in progress. An update of the edge
+// stack passes the weights the listener serves, so a checkout's config never moves
+// traffic. The lease is kept after deploying an idle colour, for the release into it.
 func (r *Release) Deploy(ctx context.Context, c infra.Color, opts DeployOptions) error {
-	st, err := r.edge(ctx)
+	st, err := r.look(ctx)
 	if err != nil {
 		return err
 	}
-	weight := st.weights.Of(c)
-	// Before the first deploy there are no deployed weights to compare with.
-	if c == st.color && !opts.Force && st.deployed != nil && st.deployed.Weights != st.weights {
-		return Refusef("Pulumi.%s.yaml says %s but the deployed listener serves %s: commit the weights of the last shift (or --force)", st.color, st.weights, st.deployed.Weights)
+	if err := r.takeLease(ctx); err != nil {
+		return err
 	}
+	defer r.stopKeeping()
+	if rel := st.active(); rel != nil && rel.Target == c && !opts.Force {
+		return Refusef("release %s (%s into %s) is in progress: finish it or roll it back before deploying %s again (or --force)", rel.ID, orDash(rel.AppRef), c, c)
+	}
+	weight := st.live.Of(c)
+	err = r.deploy(ctx, st, c, weight, opts)
+	if err == nil && weight == 0 && st.active() == nil {
+		return r.keepLeaseFor(ctx, r.ttl()) // for the release into c
+	}
+	// A failed deploy, or one of a serving colour, is no release going in; a release in
+	// progress keeps its lease as it needs it.
+	return r.settle(ctx, err)
+}
+
+// deploy writes the release inputs into the colour's config, checks the fleet change
+// against its weight, and updates the stack.
+func (r *Release) deploy(ctx context.Context, st *state, c infra.Color, weight int, opts DeployOptions) error {
 	before, err := r.Engine.Config(ctx, c)
 	if err != nil {
 		return err
@@ -42,8 +59,7 @@ func (r *Release) Deploy(ctx context.Context, c infra.Color, opts DeployOptions)
 	changes := deployChanges(before, opts)
 	if len(changes) > 0 {
 		// Check the result with the program's own validation before writing anything.
-		merged := map[string]string{}
-		maps.Copy(merged, before)
+		merged := maps.Clone(before)
 		maps.Copy(merged, changes)
 		if _, err := infra.LoadConfig(infra.MapSource(merged)); err != nil {
 			return UsageError{fmt.Errorf("the deploy of %s would leave an invalid config, nothing written: %w", c, err)}
@@ -61,7 +77,7 @@ func (r *Release) Deploy(ctx context.Context, c infra.Color, opts DeployOptions)
 		}
 	}
 	r.printf("deploying %s (weight %d%%)\n", c, weight)
-	ch, err := r.Engine.Up(ctx, c, nil)
+	ch, err := r.up(ctx, c, st.liveOptions(c))
 	if err != nil {
 		return err
 	}
@@ -123,26 +139,30 @@ func (r *Release) restoreConfig(ctx context.Context, c infra.Color, before, chan
 	}
 }
 
-// refuseIfWeighted refuses to touch a colour that serves traffic.
-func (r *Release) refuseIfWeighted(ctx context.Context, c infra.Color, what string) (*edgeState, error) {
-	st, err := r.edge(ctx)
+// refuseIfServing takes the lease and refuses to touch a colour that serves traffic
+// (live) or that a release in progress involves.
+func (r *Release) refuseIfServing(ctx context.Context, c infra.Color, what string) (*state, error) {
+	st, err := r.look(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if w := st.weights.Of(c); w > 0 {
-		return nil, Refusef("%s has %d%% of traffic (%s): shift it away before you %s it", c, w, st.weights, what)
+	if w := st.live.Of(c); w > 0 {
+		return nil, Refusef("%s has %d%% of traffic (%s): shift it away before you %s it", c, w, st.live, what)
+	}
+	if rel := st.active(); rel != nil && (rel.Target == c || st.rec.StableColor == c) {
+		return nil, Refusef("release %s (%s into %s) is in progress: finish it or roll it back before you %s %s", rel.ID, orDash(rel.AppRef), rel.Target, what, c)
 	}
 	return st, nil
 }
 
-// Destroy deletes a colour's stack resources. The edge colour goes last: the other
-// colour runs in its network.
+// Destroy deletes a colour's stack resources, under the lease. The edge colour goes
+// last: the other colour runs in its network.
 func (r *Release) Destroy(ctx context.Context, c infra.Color) error {
-	st, err := r.refuseIfWeighted(ctx, c, "destroy")
+	st, err := r.refuseIfServing(ctx, c, "destroy")
 	if err != nil {
 		return err
 	}
-	if c == st.color {
+	if c == st.edge {
 		other, err := r.Engine.Outputs(ctx, c.Other())
 		if err != nil {
 			return err
@@ -151,29 +171,42 @@ func (r *Release) Destroy(ctx context.Context, c infra.Color) error {
 			return Refusef("%s is the edge stack and %s still runs in its network: destroy %s first", c, c.Other(), c.Other())
 		}
 	}
+	if err := r.takeLease(ctx); err != nil {
+		return err
+	}
+	defer r.endLease(ctx)
 	r.printf("destroying %s\n", c)
 	return r.Engine.Destroy(ctx, c)
 }
 
 // Retire scales an idle colour to zero after a wait (for connections to drain and for
-// a last look), re-checking its weight after the wait.
+// a last look), re-checking its live weight after the wait; the lease is held
+// throughout and released at the end.
 func (r *Release) Retire(ctx context.Context, c infra.Color, wait time.Duration) error {
-	if _, err := r.refuseIfWeighted(ctx, c, "retire"); err != nil {
+	if _, err := r.refuseIfServing(ctx, c, "retire"); err != nil {
 		return err
 	}
+	if err := r.takeLease(ctx); err != nil {
+		return err
+	}
+	defer r.endLease(ctx)
 	if wait > 0 {
 		r.printf("retiring %s in %s\n", c, wait)
 		if err := r.Clock.Sleep(ctx, wait); err != nil {
 			return err
 		}
-		if _, err := r.refuseIfWeighted(ctx, c, "retire"); err != nil {
+		if err := r.renew(ctx); err != nil {
 			return err
 		}
+	}
+	st, err := r.refuseIfServing(ctx, c, "retire")
+	if err != nil {
+		return err
 	}
 	if err := r.Engine.SetConfig(ctx, c, map[string]string{"minSize": "0", "desiredCapacity": "0"}); err != nil {
 		return err
 	}
-	ch, err := r.Engine.Up(ctx, c, nil)
+	ch, err := r.up(ctx, c, st.liveOptions(c))
 	if err != nil {
 		return err
 	}

@@ -28,13 +28,19 @@ func (e UsageError) Unwrap() error { return e.Err }
 // Usagef builds a UsageError; %w wraps as fmt.Errorf does.
 func Usagef(format string, a ...any) error { return UsageError{fmt.Errorf(format, a...)} }
 
-// Refusal is a safety check saying no before anything changes.
-type Refusal struct{ msg string }
+// Refusal is a safety check saying no before anything changes, or a release stopping
+// at once without touching traffic (someone else moved it, or took the lease).
+type Refusal struct {
+	msg string
+	err error // what it stems from, when it has a cause of its own
+}
 
 func (r Refusal) Error() string { return "refused: " + r.msg }
 
+func (r Refusal) Unwrap() error { return r.err }
+
 // Refusef builds a Refusal.
-func Refusef(format string, a ...any) error { return Refusal{fmt.Sprintf(format, a...)} }
+func Refusef(format string, a ...any) error { return Refusal{msg: fmt.Sprintf(format, a...)} }
 
 // RolledBack reports a shift that failed and was put back where it began.
 type RolledBack struct {

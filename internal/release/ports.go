@@ -19,12 +19,22 @@ type Engine interface {
 	SetConfig(ctx context.Context, c infra.Color, kv map[string]string) error
 	// Outputs returns the stack's outputs; empty when it was never deployed.
 	Outputs(ctx context.Context, c infra.Color) (map[string]any, error)
-	// Up updates the stack, only the targets when given.
-	Up(ctx context.Context, c infra.Color, targets []string) (Changes, error)
+	// Up updates the stack with the run's options.
+	Up(ctx context.Context, c infra.Color, opts UpOptions) (Changes, error)
 	// Preview returns the engine events of a preview.
 	Preview(ctx context.Context, c infra.Color) ([]events.EngineEvent, error)
 	// Destroy deletes every resource of the stack.
 	Destroy(ctx context.Context, c infra.Color) error
+}
+
+// UpOptions are what one update decides, as opposed to the stack's config.
+type UpOptions struct {
+	// Targets limits the update to these URNs (pulumi up --target); none: the whole stack.
+	Targets []string
+	// Weights is the split the traffic listener gets in this run (infra.RunOptions
+	// ListenerWeights; the edge stack only): a shift step's target, or the weights the
+	// tool read live on the ALB. Nil: the program keeps what the listener serves.
+	Weights *infra.Weights
 }
 
 // Changes counts an update's resource operations and names what was touched.

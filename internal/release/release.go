@@ -1,18 +1,24 @@
 // Package release is the blue/green release logic: the shift state machine and its
-// health gates, rollback, deploy, retire and destroy with their safety checks, status
-// and previews. It reaches Pulumi through Engine and AWS through Health (adapters in
-// internal/engine and internal/awsops), never prints except to Release.Out, and reports
-// outcomes as errors that ExitCode maps to the tool's documented exit codes.
+// health gates, rollback, deploy, retire and destroy with their safety checks, status,
+// history and previews. It reaches Pulumi through Engine, AWS through Health (adapters
+// in internal/engine and internal/awsops) and the release record through record.Store,
+// never prints except to Release.Out, and reports outcomes as errors that ExitCode maps
+// to the tool's documented exit codes.
+//
+// The traffic model: the live listener on the ALB is the truth. Every command reads the
+// weights it serves, the edge stack's outputs and the release record before deciding;
+// the record (beside the Pulumi backend, never in git) holds the stable colour, the step
+// plan, where a release stands (step and phase) and who holds the release lease.
 package release
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/record"
 )
 
 // Limits are the health gates of a shift. Defaults come from the colour's alarm config,
@@ -22,21 +28,66 @@ type Limits struct {
 	MaxP99        time.Duration
 }
 
-// Release runs the release operations against an Engine and AWS.
+// Default lease durations: while a command runs (renewed at every health check, and in
+// the background when RenewEvery is set) and while a manual release waits for promote.
+const (
+	DefaultLeaseTTL = 30 * time.Minute
+	PausedLeaseTTL  = 24 * time.Hour
+)
+
+// Release runs the release operations against an Engine, AWS and the release record.
 type Release struct {
 	Engine Engine
 	Health Health // may be nil for commands that do not ask AWS (status says why)
 	Clock  Clock
 	Out    io.Writer
+	// Store is the release record; commands that change traffic or fleets need it.
+	Store record.Store
+	// Owner is who runs this command: the lease's owner and the history's "who".
+	Owner record.Owner
+	// LeaseTTL is how long the lease lasts without renewal (0: DefaultLeaseTTL).
+	LeaseTTL time.Duration
+	// RenewEvery renews the lease in the background at this interval while a command
+	// holds it (0: only at each health check and record write).
+	RenewEvery time.Duration
+	// Locks lists and removes the backend's stack locks: the lease holder clears a stale
+	// one (nil: locks are never cleared).
+	Locks BackendLocks
+	// ProcessAlive says whether a process of this host runs (nil: always assumed to).
+	ProcessAlive func(pid int) bool
+	// Checkpoint, when set, is called at the named points of a release (Checkpoint*
+	// constants): a seam for tests that kill the tool there.
+	Checkpoint func(name string)
 	// Touched records, per targeted update, what the engine changed (for reporting and tests).
 	Touched []Changes
+
+	lease    *record.Lease // the lease this command holds, nil when none
+	lost     <-chan error  // the background renewer's report of a lost lease
+	stopKeep context.CancelFunc
+}
+
+// The named points of a release where Checkpoint is called.
+const (
+	CheckpointBeforeRecord = "before-record" // a step is about to be written to the record
+	CheckpointAfterRecord  = "after-record"  // the record says the step is being applied
+	CheckpointUpdate       = "update"        // the listener update is about to start
+	CheckpointAfterUpdate  = "after-update"  // the update returned, not yet verified
+	CheckpointMidPause     = "mid-pause"     // the step's watch has begun
+)
+
+func (r *Release) checkpoint(name string) {
+	if r.Checkpoint != nil {
+		r.Checkpoint(name)
+	}
 }
 
 func (r *Release) printf(format string, a ...any) { fmt.Fprintf(r.Out, format, a...) }
 
+func (r *Release) who() string { return r.Owner.String() }
+
 // config reads a colour's stack config through the program's own loader, so the tool
 // sees exactly the values (defaults included) and the errors the program would. raw is
-// the engine's map, for writing keys back.
+// the engine's map.
 func (r *Release) config(ctx context.Context, c infra.Color) (cfg *infra.Config, raw map[string]string, err error) {
 	raw, err = r.Engine.Config(ctx, c)
 	if err != nil {
@@ -48,62 +99,6 @@ func (r *Release) config(ctx context.Context, c infra.Color) (cfg *infra.Config,
 		return nil, nil, fmt.Errorf("config of stack %s: %w", c, err)
 	}
 	return cfg, raw, nil
-}
-
-// edgeState is what the edge stack knows: the weights and stable colour its config
-// holds (the tool keeps them there), and its deployed outputs.
-type edgeState struct {
-	color   infra.Color
-	weights infra.Weights
-	stable  infra.Color
-	// deployed is nil before the first deploy (no outputs) or when the outputs do not
-	// parse; undeployed then says why.
-	deployed   *infra.EdgeValues
-	undeployed string
-	// neverDeployed: the edge stack has no outputs, so no listener exists and no colour
-	// serves anything yet, whatever weights the config gives.
-	neverDeployed bool
-}
-
-// edge finds the edge stack (the colour whose config says edge: true) and reads it.
-func (r *Release) edge(ctx context.Context) (*edgeState, error) {
-	for _, c := range infra.Colors {
-		cfg, _, err := r.config(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		if !cfg.Edge {
-			continue
-		}
-		st := &edgeState{color: c, weights: infra.WeightsFor(cfg.GreenWeight), stable: cfg.StableColor, undeployed: "no listener outputs"}
-		outs, err := r.Engine.Outputs(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		st.neverDeployed = len(outs) == 0
-		if len(outs) > 0 {
-			if st.deployed, err = infra.ParseEdgeOutputs(string(c), outs); err != nil {
-				st.undeployed = err.Error()
-			}
-		}
-		return st, nil
-	}
-	return nil, fmt.Errorf("neither stack has webapi:edge true: deploy the edge stack (blue) first")
-}
-
-func (st *edgeState) requireDeployed() error {
-	if st.deployed == nil || st.deployed.ListenerURN == "" || st.deployed.ListenerArn == "" {
-		return Refusef("the edge stack %s has not been deployed (%s): run `bluegreen deploy %s` first", st.color, st.undeployed, st.color)
-	}
-	return nil
-}
-
-// targetGroup is a colour's target group ARN, empty before the edge is deployed.
-func (st *edgeState) targetGroup(c infra.Color) string {
-	if st.deployed == nil {
-		return ""
-	}
-	return st.deployed.TargetGroupArns[string(c)]
 }
 
 // with returns the weights that give target the percent and the other colour the rest.
@@ -121,22 +116,23 @@ func (r *Release) limitsFor(ctx context.Context, c infra.Color) (Limits, error) 
 	return Limits{Max5xxPercent: float64(cfg.Alarm5xxPercent), MaxP99: time.Duration(cfg.AlarmLatencyMs) * time.Millisecond}, nil
 }
 
-// apply sets the weights on the edge stack and updates the listener alone, then checks
-// through the AWS API that the listener really has them.
-func (r *Release) apply(ctx context.Context, st *edgeState, w infra.Weights) error {
-	if err := r.Engine.SetConfig(ctx, st.color, map[string]string{"greenWeight": strconv.Itoa(w.Green)}); err != nil {
-		return err
-	}
-	ch, err := r.Engine.Up(ctx, st.color, []string{st.deployed.ListenerURN})
+// apply updates the listener alone to w (a run option: nothing is written to config),
+// then checks through the AWS API that the listener really has w.
+func (r *Release) apply(ctx context.Context, st *state, w infra.Weights) error {
+	r.checkpoint(CheckpointUpdate)
+	ch, err := r.up(ctx, st.edge, UpOptions{Targets: []string{st.deployed.ListenerURN}, Weights: &w})
 	if err != nil {
 		return fmt.Errorf("listener update to %s: %w", w, err)
 	}
 	r.Touched = append(r.Touched, ch)
+	r.checkpoint(CheckpointAfterUpdate)
 	return r.verify(ctx, st, w)
 }
 
-// verify compares the listener's live weights with w, a few times to let the ALB settle.
-func (r *Release) verify(ctx context.Context, st *edgeState, w infra.Weights) error {
+// verify compares fresh readings of the listener's live weights with w, a few times to
+// let the ALB settle. Only a reading of w itself counts: a listener that serves anything
+// else (the weights before, or a restore target) fails the check.
+func (r *Release) verify(ctx context.Context, st *state, w infra.Weights) error {
 	var last string
 	for attempt := 0; attempt < 3; attempt++ {
 		if attempt > 0 {
@@ -144,21 +140,15 @@ func (r *Release) verify(ctx context.Context, st *edgeState, w infra.Weights) er
 				return err
 			}
 		}
-		live, err := r.Health.ListenerWeights(ctx, st.deployed.ListenerArn)
+		live, err := r.readLive(ctx, st)
 		if err != nil {
 			last = err.Error()
 			continue
 		}
-		ok := len(live) == len(infra.Colors)
-		for _, c := range infra.Colors {
-			if live[st.targetGroup(c)] != w.Of(c) {
-				ok = false
-			}
-		}
-		if ok {
+		if live == w {
 			return nil
 		}
-		last = fmt.Sprintf("listener has %v, want %s", live, w)
+		last = fmt.Sprintf("listener serves %s, want %s", live, w)
 	}
 	return fmt.Errorf("verify listener weights: %s", last)
 }

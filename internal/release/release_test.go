@@ -1,11 +1,9 @@
 package release
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"testing"
 	"time"
 
@@ -15,153 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
-
-const (
-	tgBlue   = "arn:tg/blue"
-	tgGreen  = "arn:tg/green"
-	listener = "arn:listener"
-	lURN     = "urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-listener-80"
-)
-
-// fakeEngine keeps stack config and outputs in memory. A targeted up of the edge stack
-// copies greenWeight into the "deployed" listener weights, as the real engine would.
-type fakeEngine struct {
-	config   map[infra.Color]map[string]string
-	outputs  map[infra.Color]map[string]any
-	deployed infra.Weights // what the listener has after the last up
-	ups      []string      // "blue[target]" per up
-	failUp   map[int]error // by up index
-	preview  []events.EngineEvent
-	destroys []infra.Color
-}
-
-func newFakeEngine(greenWeight int, stable infra.Color) *fakeEngine {
-	w := infra.WeightsFor(greenWeight)
-	return &fakeEngine{
-		config: map[infra.Color]map[string]string{
-			infra.Blue: testutil.Blue("maxSize", "4", "greenWeight", strconv.Itoa(greenWeight), "stableColor", string(stable),
-				"alarm5xxPercent", "1", "alarmLatencyMs", "1000", "minSize", "2", "desiredCapacity", "2"),
-			infra.Green: testutil.Green("maxSize", "4", "edge", "false", "alarm5xxPercent", "2", "alarmLatencyMs", "800", "minSize", "2", "desiredCapacity", "2"),
-		},
-		outputs: map[infra.Color]map[string]any{
-			infra.Blue: {
-				infra.OutVpcID: "vpc-1", infra.OutPrivateSubnetIDs: []any{"subnet-a", "subnet-b"}, infra.OutInstanceSecurityGroupID: "sg-1",
-				infra.OutListenerURN: lURN, infra.OutListenerArn: listener, infra.OutAlbArnSuffix: "app/x/1",
-				infra.OutTargetGroupArns:        map[string]any{"blue": tgBlue, "green": tgGreen},
-				infra.OutTargetGroupArnSuffixes: map[string]any{"blue": "tg/blue", "green": "tg/green"},
-				infra.OutWeights:                map[string]any{"blue": float64(w.Blue), "green": float64(w.Green)},
-				infra.OutAppRef:                 "v1", infra.OutAmiID: "ami-1", infra.OutDesired: float64(2),
-			},
-			infra.Green: {infra.OutAppRef: "v2", infra.OutAmiID: "ami-2", infra.OutDesired: float64(2)},
-		},
-		deployed: w,
-		failUp:   map[int]error{},
-	}
-}
-
-func (f *fakeEngine) Config(_ context.Context, c infra.Color) (map[string]string, error) {
-	out := map[string]string{}
-	for k, v := range f.config[c] {
-		out[k] = v
-	}
-	return out, nil
-}
-
-func (f *fakeEngine) SetConfig(_ context.Context, c infra.Color, kv map[string]string) error {
-	for k, v := range kv {
-		f.config[c][k] = v
-	}
-	return nil
-}
-
-func (f *fakeEngine) Outputs(_ context.Context, c infra.Color) (map[string]any, error) {
-	return f.outputs[c], nil
-}
-
-func (f *fakeEngine) Up(_ context.Context, c infra.Color, targets []string) (Changes, error) {
-	i := len(f.ups)
-	f.ups = append(f.ups, fmt.Sprintf("%s%v", c, targets))
-	if err := f.failUp[i]; err != nil {
-		return Changes{}, err
-	}
-	if c == infra.Blue {
-		gw, _ := strconv.Atoi(f.config[infra.Blue]["greenWeight"])
-		f.deployed = infra.WeightsFor(gw)
-		f.outputs[infra.Blue][infra.OutWeights] = map[string]any{"blue": float64(f.deployed.Blue), "green": float64(f.deployed.Green)}
-	}
-	return Changes{Counts: map[string]int{"update": 1, "same": 40}, Touched: []string{lURN}}, nil
-}
-
-func (f *fakeEngine) Preview(context.Context, infra.Color) ([]events.EngineEvent, error) {
-	return f.preview, nil
-}
-
-func (f *fakeEngine) Destroy(_ context.Context, c infra.Color) error {
-	f.destroys = append(f.destroys, c)
-	return nil
-}
-
-func (f *fakeEngine) greenWeight() int {
-	n, _ := strconv.Atoi(f.config[infra.Blue]["greenWeight"])
-	return n
-}
-
-// fakeHealth answers from the fake engine's deployed listener, with scripted health.
-type fakeHealth struct {
-	eng       *fakeEngine
-	targets   map[string]TargetCounts
-	metrics   func(tg string, call int) Metrics
-	calls     int
-	staleFrom int // listener reads from this verify call on return stale weights (0: never)
-	verifies  int
-}
-
-func (h *fakeHealth) TargetHealth(_ context.Context, tg string) (TargetCounts, error) {
-	return h.targets[tg], nil
-}
-
-func (h *fakeHealth) ListenerWeights(context.Context, string) (map[string]int, error) {
-	h.verifies++
-	if h.staleFrom > 0 && h.verifies >= h.staleFrom {
-		return map[string]int{tgBlue: 100, tgGreen: 0}, nil
-	}
-	return map[string]int{tgBlue: h.eng.deployed.Blue, tgGreen: h.eng.deployed.Green}, nil
-}
-
-func (h *fakeHealth) Metrics(_ context.Context, _, tg string, _, _ time.Time) (Metrics, error) {
-	h.calls++
-	if h.metrics != nil {
-		return h.metrics(tg, h.calls), nil
-	}
-	return Metrics{Requests: 1000, Errors5xx: 1, P99: 200 * time.Millisecond, HasLatency: true}, nil
-}
-
-// fakeClock advances on Sleep: pauses take no wall-clock time.
-type fakeClock struct{ now time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.now }
-func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
-	c.now = c.now.Add(d)
-	return nil
-}
-
-type fixture struct {
-	eng    *fakeEngine
-	health *fakeHealth
-	clock  *fakeClock
-	out    *bytes.Buffer
-	r      *Release
-}
-
-func newFixture(greenWeight int, stable infra.Color) *fixture {
-	eng := newFakeEngine(greenWeight, stable)
-	h := &fakeHealth{eng: eng, targets: map[string]TargetCounts{tgBlue: {2, 2}, tgGreen: {2, 2}}}
-	clock := &fakeClock{now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}
-	out := &bytes.Buffer{}
-	return &fixture{eng: eng, health: h, clock: clock, out: out, r: &Release{Engine: eng, Health: h, Clock: clock, Out: out}}
-}
 
 func shiftToGreen(steps ...int) ShiftOptions {
 	return ShiftOptions{Target: infra.Green, Steps: steps, Pause: 5 * time.Minute, Interval: time.Minute}
@@ -171,10 +25,18 @@ func TestShiftSuccess(t *testing.T) {
 	f := newFixture(0, infra.Blue)
 	start := f.clock.now
 	require.NoError(t, f.r.Shift(context.Background(), shiftToGreen(10, 50, 100)))
-	assert.Equal(t, 100, f.eng.greenWeight())
-	assert.Equal(t, infra.Weights{Blue: 0, Green: 100}, f.eng.deployed)
+	assert.Equal(t, infra.Weights{Blue: 0, Green: 100}, f.aws.live())
+	assert.Equal(t, []int{10, 50, 100}, f.aws.greens())
 	assert.Equal(t, []string{"blue[" + lURN + "]", "blue[" + lURN + "]", "blue[" + lURN + "]"}, f.eng.ups, "every step updates the listener alone")
-	assert.Equal(t, "blue", f.eng.config[infra.Blue]["stableColor"], "blue served before the shift")
+	assert.Equal(t, []*infra.Weights{{Blue: 90, Green: 10}, {Blue: 50, Green: 50}, {Green: 100}}, f.eng.upWeights, "each step's weights are the run's options")
+	assert.Equal(t, "0", f.eng.config[infra.Blue]["greenWeight"], "nothing is written to the checkout's config")
+	rec := f.store.load()
+	assert.Equal(t, infra.Blue, rec.StableColor, "blue served before the shift")
+	require.NotNil(t, rec.Release)
+	assert.Equal(t, record.PhaseDone, rec.Release.Phase)
+	assert.Equal(t, record.OutcomeSucceeded, rec.Release.Outcome)
+	assert.Equal(t, "v2", rec.Release.AppRef, "the version is green's appRef output")
+	assert.Nil(t, rec.Lease, "the lease is released when the release ends")
 	assert.Equal(t, 15*time.Minute, f.clock.now.Sub(start), "a 5m pause after each of 3 steps")
 	assert.Equal(t, 3*6, f.health.calls, "health checked every minute of each pause, at both ends")
 	assert.Contains(t, f.out.String(), "step 2/3 green 50% | targets 2/2 healthy | 5xx 0.10% of 1000 requests (max 2.00%) | p99 200ms (max 800ms) | 5m0s left",
@@ -189,7 +51,7 @@ func TestShiftFailureAtEachStepRestoresTheWeights(t *testing.T) {
 	failures := map[string]func(f *fixture, failStep int){
 		"unhealthy target": func(f *fixture, failStep int) {
 			f.health.metrics = func(string, int) Metrics {
-				if f.eng.greenWeight() == []int{10, 50, 100}[failStep] {
+				if f.aws.live().Green == []int{10, 50, 100}[failStep] {
 					f.health.targets[tgGreen] = TargetCounts{Healthy: 1, Total: 2}
 				}
 				return Metrics{Requests: 10}
@@ -197,7 +59,7 @@ func TestShiftFailureAtEachStepRestoresTheWeights(t *testing.T) {
 		},
 		"5xx above the limit": func(f *fixture, failStep int) {
 			f.health.metrics = func(string, int) Metrics {
-				if f.eng.greenWeight() == []int{10, 50, 100}[failStep] {
+				if f.aws.live().Green == []int{10, 50, 100}[failStep] {
 					return Metrics{Requests: 100, Errors5xx: 5}
 				}
 				return Metrics{Requests: 100}
@@ -205,7 +67,7 @@ func TestShiftFailureAtEachStepRestoresTheWeights(t *testing.T) {
 		},
 		"latency above the limit": func(f *fixture, failStep int) {
 			f.health.metrics = func(string, int) Metrics {
-				if f.eng.greenWeight() == []int{10, 50, 100}[failStep] {
+				if f.aws.live().Green == []int{10, 50, 100}[failStep] {
 					return Metrics{Requests: 100, P99: 3 * time.Second, HasLatency: true}
 				}
 				return Metrics{Requests: 100}
@@ -215,9 +77,10 @@ func TestShiftFailureAtEachStepRestoresTheWeights(t *testing.T) {
 			f.eng.failUp[failStep] = errors.New("AccessDenied: elasticloadbalancing:ModifyListener")
 		},
 		"listener does not take the weights": func(f *fixture, failStep int) {
-			// verification reads 100/0 from this step's first check on; the restore's
-			// verify (also 100/0) then passes.
-			f.health.staleFrom = failStep + 1
+			// The step's update "succeeds" but the listener keeps the previous step's
+			// weights; only the restore's update takes. The restore is verified on a
+			// fresh reading after its own update, never on a reading taken before it.
+			f.eng.stuck[failStep] = true
 		},
 	}
 	for name, inject := range failures {
@@ -228,13 +91,47 @@ func TestShiftFailureAtEachStepRestoresTheWeights(t *testing.T) {
 				err := f.r.Shift(context.Background(), shiftToGreen(10, 50, 100))
 				require.Error(t, err)
 				assert.Equal(t, ExitRolledBack, ExitCode(err), err.Error())
-				assert.Equal(t, 0, f.eng.greenWeight(), "config back where the shift began")
-				assert.Equal(t, infra.Weights{Blue: 100}, f.eng.deployed, "listener back where the shift began")
+				assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live(), "listener back where the shift began")
 				assert.Contains(t, f.out.String(), "restored and verified blue 100% / green 0%")
-				assert.Equal(t, lURN, f.eng.ups[len(f.eng.ups)-1][len("blue["):len(f.eng.ups[len(f.eng.ups)-1])-1], "the restore is a listener-only update too")
+				assert.Equal(t, "blue["+lURN+"]", f.eng.ups[len(f.eng.ups)-1], "the restore is a listener-only update too")
+				assert.Equal(t, &infra.Weights{Blue: 100}, f.eng.upWeights[len(f.eng.upWeights)-1])
+				rec := f.store.load()
+				assert.Equal(t, record.OutcomeRolledBack, rec.Release.Outcome)
+				assert.Nil(t, rec.Lease)
 			})
 		}
 	}
+}
+
+// A verification that reads the restore target while it expects a step's weights
+// fails: the reading that counts is the one of the weights the update set.
+func TestVerifyWantsTheWeightsItSet(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	st, err := f.r.look(context.Background())
+	require.NoError(t, err)
+	err = f.r.verify(context.Background(), st, infra.Weights{Blue: 90, Green: 10})
+	assert.ErrorContains(t, err, "listener serves blue 100% / green 0%, want blue 90% / green 10%")
+	require.NoError(t, f.r.verify(context.Background(), st, infra.Weights{Blue: 100}))
+}
+
+// The restore itself fails: ROLLBACK FAILED, exit 1, the record left saying restoring;
+// the next rollback finishes it.
+func TestRollbackFailedLeavesTheRestoreToTheNextCommand(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	f.health.metrics = func(string, int) Metrics { return Metrics{Requests: 100, Errors5xx: 50} }
+	f.eng.failUp[1] = errors.New("ThrottlingException: Rate exceeded")
+	err := f.r.Shift(context.Background(), shiftToGreen(10, 50, 100))
+	assert.Equal(t, ExitFailed, ExitCode(err), "%v", err)
+	assert.ErrorContains(t, err, "ROLLBACK FAILED (the listener may serve blue 90% / green 10%")
+	assert.ErrorContains(t, err, "5xx rate 50.00% is above 2.00%", "and the shift's own failure")
+	assert.Equal(t, infra.Weights{Blue: 90, Green: 10}, f.aws.live())
+	rec := f.store.load()
+	assert.Equal(t, record.PhaseRestoring, rec.Release.Phase, "the record says what is left to do")
+	assert.NotNil(t, rec.Lease, "and the release keeps its lease")
+
+	require.NoError(t, f.rerun().Rollback(context.Background(), RollbackOptions{}), f.out.String())
+	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+	assert.Equal(t, record.OutcomeRolledBack, f.store.load().Release.Outcome)
 }
 
 func TestShiftRefusals(t *testing.T) {
@@ -245,11 +142,14 @@ func TestShiftRefusals(t *testing.T) {
 		assert.Equal(t, ExitRefused, ExitCode(err))
 		assert.ErrorContains(t, err, "green has no healthy targets (2 registered)")
 		assert.Empty(t, f.eng.ups, "nothing was updated")
-		assert.Equal(t, 0, f.eng.greenWeight())
+		rec := f.store.load()
+		assert.Equal(t, infra.Blue, rec.StableColor)
+		assert.Equal(t, record.OutcomeAborted, rec.Release.Outcome, "the release that never moved traffic is aborted")
+		assert.Nil(t, rec.Lease)
 	})
 	t.Run("edge not deployed", func(t *testing.T) {
 		f := newFixture(0, infra.Blue)
-		f.eng.outputs[infra.Blue] = map[string]any{}
+		f.aws.outputs[infra.Blue] = map[string]any{}
 		err := f.r.Shift(context.Background(), shiftToGreen(100))
 		assert.Equal(t, ExitRefused, ExitCode(err))
 		assert.ErrorContains(t, err, "has not been deployed")
@@ -261,14 +161,26 @@ func TestShiftRefusals(t *testing.T) {
 		assert.ErrorContains(t, err, "use `bluegreen rollback`")
 		assert.Empty(t, f.eng.ups)
 	})
+	t.Run("another target while a release is in progress", func(t *testing.T) {
+		f := newFixture(0, infra.Blue)
+		opts := shiftToGreen(10, 100)
+		opts.Manual = true
+		require.NoError(t, f.r.Shift(context.Background(), opts))
+		err := f.rerun().Shift(context.Background(), ShiftOptions{Target: infra.Blue, Steps: []int{100}})
+		assert.Equal(t, ExitRefused, ExitCode(err))
+		assert.ErrorContains(t, err, "is in progress")
+	})
 }
 
-func TestShiftResumesFromTheCurrentWeight(t *testing.T) {
-	f := newFixture(50, infra.Blue) // a previous run stopped at 50%
+// Without a release in the record (an older tool stopped mid-shift), a shift starts
+// from the live weights: only the steps above what green serves run.
+func TestShiftStartsFromTheLiveWeight(t *testing.T) {
+	f := newFixture(50, infra.Blue)
 	require.NoError(t, f.r.Shift(context.Background(), shiftToGreen(10, 50, 100)))
 	assert.Len(t, f.eng.ups, 1, "only the step above 50% runs")
-	assert.Equal(t, 100, f.eng.greenWeight())
-	assert.Contains(t, f.out.String(), "resuming: green has 50%; continuing with steps [100]")
+	assert.Equal(t, infra.Weights{Green: 100}, f.aws.live())
+	assert.Contains(t, f.out.String(), "took blue from webapi:stableColor of stack blue", "the old stack file's stable colour seeds the record once")
+	assert.Contains(t, f.out.String(), "resuming from the live weights: green has 50%")
 
 	f = newFixture(100, infra.Blue)
 	require.NoError(t, f.r.Shift(context.Background(), shiftToGreen(10, 50, 100)))
@@ -281,47 +193,80 @@ func TestManualShiftWaitsForPromote(t *testing.T) {
 	opts := shiftToGreen(10, 50, 100)
 	opts.Manual = true
 	require.NoError(t, f.r.Shift(context.Background(), opts))
-	assert.Equal(t, 10, f.eng.greenWeight(), "stops after the first step")
+	assert.Equal(t, infra.Weights{Blue: 90, Green: 10}, f.aws.live(), "stops after the first step")
 	assert.Contains(t, f.out.String(), "paused at blue 90% / green 10%")
+	rec := f.store.load()
+	assert.Equal(t, record.PhasePaused, rec.Release.Phase)
+	require.NotNil(t, rec.Lease, "a paused release keeps its lease")
+	assert.Equal(t, f.clock.now.Add(PausedLeaseTTL), rec.Lease.Expires)
 
-	require.NoError(t, f.r.Promote(context.Background(), opts, false))
-	assert.Equal(t, 50, f.eng.greenWeight(), "promote runs the next step")
-	require.NoError(t, f.r.Promote(context.Background(), opts, true))
-	assert.Equal(t, 100, f.eng.greenWeight(), "promote --full goes to 100%")
+	require.NoError(t, f.rerun().Promote(context.Background(), false))
+	assert.Equal(t, infra.Weights{Blue: 50, Green: 50}, f.aws.live(), "promote runs the next step")
+	require.NoError(t, f.rerun().Promote(context.Background(), true))
+	assert.Equal(t, infra.Weights{Green: 100}, f.aws.live(), "promote --full goes to 100%")
 
 	f = newFixture(0, infra.Blue)
-	err := f.r.Promote(context.Background(), opts, false)
+	err := f.r.Promote(context.Background(), false)
 	assert.Equal(t, ExitRefused, ExitCode(err), "nothing to promote")
-	assert.ErrorContains(t, err, "no shift is in progress")
+	assert.ErrorContains(t, err, "no release is paused")
 
 	t.Run("a failing promote rolls back to the stable colour", func(t *testing.T) {
-		f := newFixture(10, infra.Blue)
+		f := newFixture(0, infra.Blue)
+		require.NoError(t, f.r.Shift(context.Background(), opts))
 		f.health.metrics = func(string, int) Metrics { return Metrics{Requests: 10, Errors5xx: 10} }
-		err := f.r.Promote(context.Background(), opts, false)
+		err := f.rerun().Promote(context.Background(), false)
 		assert.Equal(t, ExitRolledBack, ExitCode(err))
-		assert.Equal(t, 0, f.eng.greenWeight())
+		assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
 	})
 }
 
 func TestRollback(t *testing.T) {
-	f := newFixture(100, infra.Blue) // green took everything; blue served before
-	require.NoError(t, f.r.Rollback(context.Background(), false))
-	assert.Equal(t, 0, f.eng.greenWeight())
-	assert.Equal(t, []string{"blue[" + lURN + "]"}, f.eng.ups, "one targeted update")
-	assert.Contains(t, f.out.String(), "rolled back to blue 100% / green 0%")
-	assert.Contains(t, f.out.String(), "1 resource(s) updated")
-
-	f = newFixture(0, infra.Green) // after a release to blue, green was the stable one
-	require.NoError(t, f.r.Rollback(context.Background(), false))
-	assert.Equal(t, 100, f.eng.greenWeight())
-
-	f = newFixture(100, infra.Blue)
-	f.health.targets[tgBlue] = TargetCounts{Healthy: 0, Total: 0}
-	err := f.r.Rollback(context.Background(), false)
-	assert.Equal(t, ExitRefused, ExitCode(err), "never send traffic to a colour with no healthy targets")
-	assert.Equal(t, 100, f.eng.greenWeight())
-	require.NoError(t, f.r.Rollback(context.Background(), true), "--force overrides")
-	assert.Equal(t, 0, f.eng.greenWeight())
+	ctx := context.Background()
+	manual := shiftToGreen(10, 50, 100)
+	manual.Manual = true
+	t.Run("a release in progress goes back to its stable colour and says so", func(t *testing.T) {
+		f := newFixture(0, infra.Blue)
+		require.NoError(t, f.r.Shift(ctx, manual))
+		f.eng.ups = nil
+		require.NoError(t, f.rerun().Rollback(ctx, RollbackOptions{}))
+		assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+		assert.Equal(t, []string{"blue[" + lURN + "]"}, f.eng.ups, "one targeted update")
+		assert.Contains(t, f.out.String(), "sending all traffic to blue, the colour that served before its first shift")
+		assert.Contains(t, f.out.String(), "rolled back to blue 100% / green 0%")
+		assert.Contains(t, f.out.String(), "1 resource(s) updated")
+		assert.Equal(t, record.OutcomeRolledBack, f.store.load().Release.Outcome)
+	})
+	t.Run("a completed release is reverted only with --revert", func(t *testing.T) {
+		f := newFixture(0, infra.Blue)
+		require.NoError(t, f.r.Shift(ctx, shiftToGreen(100)))
+		err := f.rerun().Rollback(ctx, RollbackOptions{})
+		assert.Equal(t, ExitRefused, ExitCode(err))
+		assert.ErrorContains(t, err, "`bluegreen rollback --revert` sends everything back to blue")
+		assert.Equal(t, infra.Weights{Green: 100}, f.aws.live())
+		require.NoError(t, f.rerun().Rollback(ctx, RollbackOptions{Revert: true}))
+		assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+		assert.Contains(t, f.out.String(), "reverting completed release")
+	})
+	t.Run("nothing to roll back changes nothing; --to is explicit", func(t *testing.T) {
+		f := newFixture(100, infra.Blue) // an older tool's release; no record
+		err := f.r.Rollback(ctx, RollbackOptions{})
+		assert.Equal(t, ExitRefused, ExitCode(err))
+		assert.ErrorContains(t, err, "nothing to roll back, nothing was changed")
+		assert.Empty(t, f.eng.ups)
+		require.NoError(t, f.rerun().Rollback(ctx, RollbackOptions{To: infra.Blue}))
+		assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+		assert.Contains(t, f.out.String(), "rollback --to blue: sending all traffic to blue, as asked")
+	})
+	t.Run("never to a colour without healthy targets, unless forced", func(t *testing.T) {
+		f := newFixture(0, infra.Blue)
+		require.NoError(t, f.r.Shift(ctx, manual))
+		f.health.targets[tgBlue] = TargetCounts{Healthy: 0, Total: 0}
+		err := f.rerun().Rollback(ctx, RollbackOptions{})
+		assert.Equal(t, ExitRefused, ExitCode(err))
+		assert.Equal(t, infra.Weights{Blue: 90, Green: 10}, f.aws.live())
+		require.NoError(t, f.rerun().Rollback(ctx, RollbackOptions{Force: true}), "--force overrides")
+		assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+	})
 }
 
 func fleetPreview() []events.EngineEvent {
@@ -366,26 +311,72 @@ func TestDeployRefusals(t *testing.T) {
 	})
 	t.Run("first deploy of the edge: no listener yet, nothing to protect", func(t *testing.T) {
 		f := newFixture(0, infra.Blue)
-		f.eng.outputs = map[infra.Color]map[string]any{infra.Blue: {}, infra.Green: {}}
+		f.aws.outputs = map[infra.Color]map[string]any{infra.Blue: {}, infra.Green: {}}
 		f.eng.preview = []events.EngineEvent{{EngineEvent: apitype.EngineEvent{ResourcePreEvent: &apitype.ResourcePreEvent{Metadata: apitype.StepEventMetadata{
 			Op: apitype.OpCreate, URN: "urn:pulumi:blue::webapi::" + infra.TypeFleet + "$aws:autoscaling/group:Group::fleet-blue-asg", Type: "aws:autoscaling/group:Group",
 		}}}}}
 		require.NoError(t, f.r.Deploy(context.Background(), infra.Blue, DeployOptions{}), "blue's config gives it 100% but nothing serves yet")
 		assert.Equal(t, []string{"blue[]"}, f.eng.ups)
 
-		f.eng.outputs[infra.Blue] = newFakeEngine(0, infra.Blue).outputs[infra.Blue]
+		f.aws.outputs[infra.Blue] = edgeOutputs(infra.Weights{Blue: 100})
 		err := f.r.Deploy(context.Background(), infra.Blue, DeployOptions{})
 		assert.Equal(t, ExitRefused, ExitCode(err), "once deployed, blue's 100% is protected")
 		assert.ErrorContains(t, err, "blue has 100% of traffic and this deploy would change its fleet")
 	})
-	t.Run("edge config drifted from the deployed weights", func(t *testing.T) {
-		f := newFixture(0, infra.Blue)
-		f.eng.outputs[infra.Blue][infra.OutWeights] = map[string]any{"blue": 0.0, "green": 100.0}
-		err := f.r.Deploy(context.Background(), infra.Blue, DeployOptions{})
-		assert.Equal(t, ExitRefused, ExitCode(err))
-		assert.ErrorContains(t, err, "the deployed listener serves blue 0% / green 100%")
-		assert.Empty(t, f.eng.ups)
+	t.Run("the edge deploys at the live weights, whatever the checkout says", func(t *testing.T) {
+		f := newFixture(0, infra.Blue)                        // the checkout says greenWeight 0
+		f.aws.setListener(infra.Weights{Blue: 40, Green: 60}) // the listener serves 40/60
+		f.aws.outputs[infra.Blue][infra.OutWeights] = map[string]any{"blue": 100.0, "green": 0.0}
+		require.NoError(t, f.r.Deploy(context.Background(), infra.Blue, DeployOptions{Force: true}))
+		assert.Equal(t, []*infra.Weights{{Blue: 40, Green: 60}}, f.eng.upWeights, "the run carries the live weights")
+		assert.Equal(t, infra.Weights{Blue: 40, Green: 60}, f.aws.live())
+		assert.Contains(t, f.out.String(), "drift: the edge stack's state says blue 100% / green 0%, the listener serves blue 40% / green 60%")
 	})
+}
+
+// Deploying the idle colour takes the release lease and keeps it for the shift into it;
+// anyone else's deploy or shift meanwhile is refused, naming the holder.
+func TestDeployHoldsTheLeaseForTheRelease(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	require.NoError(t, f.r.Deploy(context.Background(), infra.Green, DeployOptions{AppRef: "v3"}))
+	rec := f.store.load()
+	require.NotNil(t, rec.Lease)
+	assert.Equal(t, owners["ci"], rec.Lease.Owner)
+
+	_, laptop := f.operator()
+	for name, run := range map[string]func() error{
+		"deploy":   func() error { return laptop.Deploy(context.Background(), infra.Green, DeployOptions{}) },
+		"shift":    func() error { return laptop.Shift(context.Background(), shiftToGreen(100)) },
+		"rollback": func() error { return laptop.Rollback(context.Background(), RollbackOptions{To: infra.Blue}) },
+		"retire":   func() error { return laptop.Retire(context.Background(), infra.Green, 0) },
+	} {
+		err := run()
+		assert.Equal(t, ExitRefused, ExitCode(err), name)
+		assert.ErrorContains(t, err, "held by runner@runner-1", name)
+		assert.ErrorContains(t, err, "bluegreen unlock", name)
+	}
+	require.NoError(t, f.rerun().Shift(context.Background(), shiftToGreen(100)), "the same CI run goes on")
+	assert.Nil(t, f.store.load().Lease, "released at the end of the release")
+
+	// A deploy of the serving colour is no release: the lease is released after it.
+	require.NoError(t, f.rerun().Deploy(context.Background(), infra.Green, DeployOptions{Force: true}))
+	assert.Nil(t, f.store.load().Lease)
+}
+
+// unlock shows the holder and breaks the lease; the holder's next look stops it.
+func TestUnlockBreaksTheLease(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	require.NoError(t, f.r.Deploy(context.Background(), infra.Green, DeployOptions{}))
+	_, laptop := f.operator()
+	require.NoError(t, laptop.Unlock(context.Background(), "CI runner lost"))
+	assert.Contains(t, f.out.String(), "broke the release lease of runner@runner-1")
+	rec := f.store.load()
+	assert.Nil(t, rec.Lease)
+	last := rec.History[len(rec.History)-1]
+	assert.Equal(t, "unlock", last.Action)
+	assert.Contains(t, last.Message, "CI runner lost")
+	require.NoError(t, laptop.Unlock(context.Background(), ""))
+	assert.Contains(t, f.out.String(), "is free: nothing to unlock")
 }
 
 func TestDestroyAndRetireRefusals(t *testing.T) {
@@ -419,25 +410,15 @@ func TestRetireWaitsThenScalesToZero(t *testing.T) {
 
 	// Someone shifts traffic to green during the wait: retire re-checks and refuses.
 	f = newFixture(0, infra.Blue)
-	f.r.Clock = sleepHook{f.clock, func() { f.eng.config[infra.Blue]["greenWeight"] = "10" }}
+	f.r.Clock = sleepHook{f.clock, func() { f.aws.setListener(infra.Weights{Blue: 90, Green: 10}) }}
 	err := f.r.Retire(context.Background(), infra.Green, time.Minute)
 	assert.Equal(t, ExitRefused, ExitCode(err))
 	assert.Empty(t, f.eng.ups)
 }
 
-type sleepHook struct {
-	*fakeClock
-	hook func()
-}
-
-func (s sleepHook) Sleep(ctx context.Context, d time.Duration) error {
-	s.hook()
-	return s.fakeClock.Sleep(ctx, d)
-}
-
 func TestStatus(t *testing.T) {
 	f := newFixture(10, infra.Blue)
-	f.eng.outputs[infra.Blue][infra.OutAlbURL] = "http://alb.example"
+	f.aws.outputs[infra.Blue][infra.OutAlbURL] = "http://alb.example"
 	require.NoError(t, f.r.Status(context.Background()))
 	out := f.out.String()
 	assert.Contains(t, out, "ALB: http://alb.example   weights: blue 90% / green 10%")
@@ -453,7 +434,7 @@ func TestIdle(t *testing.T) {
 	}
 	_, err := newFixture(40, infra.Blue).r.Idle(context.Background())
 	assert.Equal(t, ExitRefused, ExitCode(err))
-	assert.ErrorContains(t, err, "a shift is in progress (blue 60% / green 40%)")
+	assert.ErrorContains(t, err, "a shift is in progress (the listener serves blue 60% / green 40%)")
 }
 
 // The tool reads config through the program's loader: a value the program rejects is
@@ -480,7 +461,7 @@ func TestInvalidEdgeConfigIsTheProgramsError(t *testing.T) {
 
 func TestShiftRefusedWhenEdgeOutputsDoNotParse(t *testing.T) {
 	f := newFixture(0, infra.Blue)
-	delete(f.eng.outputs[infra.Blue], infra.OutVpcID)
+	delete(f.aws.outputs[infra.Blue], infra.OutVpcID)
 	err := f.r.Shift(context.Background(), shiftToGreen(100))
 	assert.Equal(t, ExitRefused, ExitCode(err))
 	assert.ErrorContains(t, err, "has not been deployed")
@@ -521,4 +502,47 @@ func TestFleetChange(t *testing.T) {
 	} {
 		assert.Equal(t, want, fleetChange(u), u)
 	}
+}
+
+// A resumed release whose listener serves neither the step's from nor its to was moved
+// by someone else: refused, and nothing is touched.
+func TestResumeRefusesWhenTheListenerWasMovedMeanwhile(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	f.eng.kill[1] = true
+	f.killedDuring(f.eng, func() { _ = f.r.Shift(context.Background(), shiftToGreen(10, 50, 100)) })
+	f.aws.setListener(infra.Weights{Blue: 70, Green: 30}) // the console, meanwhile
+	ups := len(f.eng.ups)
+	err := f.rerun().Shift(context.Background(), shiftToGreen(10, 50, 100))
+	assert.Equal(t, ExitRefused, ExitCode(err), "%v", err)
+	assert.ErrorContains(t, err, "is at step 2/3 green 50% (phase applying, blue 50% / green 50%), but the listener serves blue 70% / green 30%")
+	assert.Len(t, f.eng.ups, ups, "nothing was updated")
+	assert.Equal(t, infra.Weights{Blue: 70, Green: 30}, f.aws.live())
+}
+
+func TestHistoryPrintsTheRecord(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	require.NoError(t, f.r.Shift(context.Background(), shiftToGreen(50, 100)))
+	f.out.Reset()
+	require.NoError(t, f.r.History(context.Background()))
+	out := f.out.String()
+	assert.Contains(t, out, "release record: mem://release-record\nstable colour: blue\n")
+	assert.Contains(t, out, "lease: free")
+	assert.Regexp(t, `release-start\s+runner@runner-1 \(pid 100, run https://github.com/org/infra/actions/runs/1\)\s+version v2\s+from blue 100% / green 0%\s+steps \[50 100\]`, out)
+	assert.Regexp(t, `release-complete .* version v2  blue 50% / green 50% -> blue 0% / green 100%  steps \[50 100\]  succeeded`, out)
+}
+
+// A deploy of the edge while a manual release is paused (TLS on, say) leaves the pause's
+// lease as long as the pause needs it.
+func TestDeployDuringAPauseKeepsThePausedLease(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	opts := shiftToGreen(50, 100)
+	opts.Manual = true
+	require.NoError(t, f.r.Shift(context.Background(), opts))
+	f.clock.now = f.clock.now.Add(time.Hour)
+	require.NoError(t, f.rerun().Deploy(context.Background(), infra.Blue, DeployOptions{}))
+	assert.Equal(t, []*infra.Weights{{Blue: 50, Green: 50}}, f.eng.upWeights[1:], "the edge deploys at the live 50/50")
+	rec := f.store.load()
+	require.NotNil(t, rec.Lease)
+	assert.Equal(t, f.clock.now.Add(PausedLeaseTTL), rec.Lease.Expires)
+	assert.Equal(t, record.PhasePaused, rec.Release.Phase)
 }

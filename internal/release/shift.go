@@ -2,11 +2,13 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/record"
 )
 
 // ShiftOptions describes one shift.
@@ -19,174 +21,274 @@ type ShiftOptions struct {
 	Limits   *Limits       // nil: from config
 }
 
-// Shift moves traffic to opts.Target step by step. It resumes from the current weights,
-// refuses to start without healthy targets in the receiving colour, watches health
-// after each step, and on any failure restores all traffic to the stable colour.
+// Shift moves traffic to opts.Target step by step, under the release lease. A new
+// release is written to the record (the stable colour first) before any AWS call that
+// can fail; each step is recorded before it is applied and verified on the live
+// listener, then watched for the full pause. A release found in progress for the same
+// target is resumed where the record says it stopped, with its recorded plan. Any
+// failure restores all traffic to the stable colour.
 func (r *Release) Shift(ctx context.Context, opts ShiftOptions) error {
-	st, err := r.edge(ctx)
+	st, err := r.look(ctx)
 	if err != nil {
 		return err
 	}
 	if err := st.requireDeployed(); err != nil {
 		return err
 	}
-	current := st.weights.Of(opts.Target)
-	var pending []int
-	for _, s := range opts.Steps {
-		if s > current {
-			pending = append(pending, s)
+	if err := r.takeLease(ctx); err != nil {
+		return err
+	}
+	defer r.stopKeeping()
+	if rel := st.active(); rel != nil {
+		if rel.Target != opts.Target {
+			return Refusef("release %s (%s into %s) is in progress: finish it with `bluegreen shift %s` or `bluegreen rollback` first", rel.ID, rel.AppRef, rel.Target, rel.Target)
+		}
+		return r.settle(ctx, r.resume(ctx, st))
+	}
+	return r.settle(ctx, r.startShift(ctx, st, opts))
+}
+
+// settle leaves the lease as the release needs it when a command ends: given up with no
+// release in progress (done, or refused before it began), kept for PausedLeaseTTL while
+// a manual release waits for promote, as it is otherwise (a release left in progress by
+// a failure keeps its owner's lease until it expires). It returns err.
+func (r *Release) settle(ctx context.Context, err error) error {
+	if r.lease == nil {
+		return err
+	}
+	rec, _, lerr := r.Store.Load(ctx)
+	if lerr != nil {
+		return err
+	}
+	switch record.Resume(rec) {
+	case record.NextNothing:
+		r.endLease(ctx)
+	case record.NextPromote:
+		if kerr := r.keepLeaseFor(ctx, PausedLeaseTTL); err == nil {
+			err = kerr
 		}
 	}
-	if len(pending) == 0 {
-		r.printf("%s already has %d%% (%s): nothing to shift\n", opts.Target, current, st.weights)
-		return nil
+	return err
+}
+
+// startShift begins a new release from the live weights.
+func (r *Release) startShift(ctx context.Context, st *state, opts ShiftOptions) error {
+	current := st.live.Of(opts.Target)
+	if !slices.ContainsFunc(opts.Steps, func(s int) bool { return s > current }) {
+		r.printf("%s already has %d%% (%s): nothing to shift\n", opts.Target, current, st.live)
+		return r.endLease(ctx)
 	}
 	// Moving part of the traffic back towards the stable colour is a rollback, not a
 	// release; checked before anything is asked of AWS or written.
-	if current > 0 && st.stable == opts.Target {
-		return Refusef("%s is the stable colour of the last shift; use `bluegreen rollback` to send traffic back to it", opts.Target)
+	if current > 0 && st.rec.StableColor == opts.Target {
+		return Refusef("%s is the stable colour of the current release; use `bluegreen rollback` to send traffic back to it", opts.Target)
 	}
+	plan, err := r.plan(ctx, opts)
+	if err != nil {
+		return err
+	}
+	outs, err := r.Engine.Outputs(ctx, opts.Target)
+	if err != nil {
+		return err
+	}
+	appRef, _ := outs[infra.OutAppRef].(string)
+	r.checkpoint(CheckpointBeforeRecord)
+	rec, err := r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) {
+		return record.StartRelease(rec, record.Start{ID: releaseID(now, opts.Target), Target: opts.Target, AppRef: appRef, Plan: plan, Current: st.live, Who: r.who()}, now)
+	})
+	if err != nil {
+		return err
+	}
+	rel := rec.Release
+	r.printf("release %s: %s into %s, steps %v; stable colour %s (a rollback sends everything there)\n", rel.ID, orDash(rel.AppRef), rel.Target, plan.Steps, rec.StableColor)
+	if current > 0 {
+		r.printf("resuming from the live weights: %s has %d%%\n", opts.Target, current)
+	}
+	counts, err := r.Health.TargetHealth(ctx, st.targetGroup(opts.Target))
+	if err == nil && counts.Healthy == 0 {
+		err = Refusef("%s has no healthy targets (%d registered): deploy it and wait for its health checks before shifting traffic to it", opts.Target, counts.Total)
+	}
+	if err != nil {
+		return r.abort(ctx, err)
+	}
+	return r.steps(ctx, st, rec)
+}
+
+// releaseID names a release by when it started and where it goes.
+func releaseID(now time.Time, target infra.Color) string {
+	return now.UTC().Format("20060102T150405Z") + "-" + string(target)
+}
+
+// plan is the recorded plan of a new release: the steps, the watch, and the limits
+// (flags, else the receiving colour's alarm thresholds).
+func (r *Release) plan(ctx context.Context, opts ShiftOptions) (record.Plan, error) {
 	limits := Limits{}
 	if opts.Limits != nil {
 		limits = *opts.Limits
-	} else if limits, err = r.limitsFor(ctx, opts.Target); err != nil {
-		return err
-	}
-	counts, err := r.Health.TargetHealth(ctx, st.targetGroup(opts.Target))
-	if err != nil {
-		return err
-	}
-	if counts.Healthy == 0 {
-		return Refusef("%s has no healthy targets (%d registered): deploy it and wait for its health checks before shifting traffic to it", opts.Target, counts.Total)
-	}
-	// A shift that starts with the receiving colour at 0% records who served before, so
-	// rollback (and a failure here) know where to send everything back.
-	if current == 0 {
-		if err := r.Engine.SetConfig(ctx, st.color, map[string]string{"stableColor": string(opts.Target.Other())}); err != nil {
-			return err
+	} else {
+		var err error
+		if limits, err = r.limitsFor(ctx, opts.Target); err != nil {
+			return record.Plan{}, err
 		}
-		st.stable = opts.Target.Other()
 	}
-	if current > 0 {
-		r.printf("resuming: %s has %d%%; continuing with steps %v\n", opts.Target, current, pending)
-	}
-	return r.runSteps(ctx, st, opts, limits, pending)
+	return record.Plan{Steps: slices.Clone(opts.Steps), Pause: record.Duration(opts.Pause), Interval: record.Duration(opts.Interval),
+		Manual: opts.Manual, Max5xxPercent: limits.Max5xxPercent, MaxP99: record.Duration(limits.MaxP99)}, nil
 }
 
-// runSteps applies each pending step and watches it; the first failure restores all
-// traffic to the stable colour.
-func (r *Release) runSteps(ctx context.Context, st *edgeState, opts ShiftOptions, limits Limits, pending []int) error {
-	restore := with(st.stable, 100)
-	for i, step := range pending {
-		w := with(opts.Target, step)
-		stepStart := r.Clock.Now()
-		label := fmt.Sprintf("step %d/%d %s %d%%", i+1, len(pending), opts.Target, step)
-		r.printf("%s: setting %s\n", label, w)
-		err := r.apply(ctx, st, w)
-		if err == nil {
-			r.printf("%s: listener verified at %s\n", label, w)
-			err = r.watch(ctx, st, opts, limits, label, stepStart)
-		}
-		if err != nil {
-			r.printf("%s: FAILED: %v\n%s: restoring %s\n", label, err, label, restore)
-			if rerr := r.apply(ctx, st, restore); rerr != nil {
-				return fmt.Errorf("ROLLBACK FAILED (weights may be at %s; run `bluegreen rollback`): %v (shift failure: %w)", w, rerr, err)
-			}
-			r.printf("%s: restored and verified %s\n", label, restore)
-			return RolledBack{Cause: err, Restored: restore}
-		}
-		if opts.Manual && i < len(pending)-1 {
-			r.printf("paused at %s: check it, then run `bluegreen promote` to continue (or `bluegreen rollback`)\n", w)
-			return nil
-		}
+// abort ends a release that never moved traffic (a refusal or an error before the
+// first update): the record says so and the lease is given up; cause is returned.
+func (r *Release) abort(ctx context.Context, cause error) error {
+	if _, err := r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) {
+		return record.Abort(rec, r.who(), cause.Error(), now)
+	}); err != nil {
+		return fmt.Errorf("%w (and recording the abort failed: %v)", cause, err)
 	}
-	r.printf("shift complete: %s\n", with(opts.Target, pending[len(pending)-1]))
-	return nil
+	r.endLease(ctx)
+	return cause
 }
 
-// watch checks the receiving colour for the pause: every target healthy, 5xx rate and
-// p99 latency within limits.
-func (r *Release) watch(ctx context.Context, st *edgeState, opts ShiftOptions, limits Limits, label string, since time.Time) error {
-	end := since.Add(opts.Pause)
-	tg := st.targetGroup(opts.Target)
+// resume continues the release the record has in progress, after checking that the
+// listener serves what the record says (else someone else moved traffic: refused).
+func (r *Release) resume(ctx context.Context, st *state) error {
+	rec := st.rec
+	rel := rec.Release
+	if err := consistent(rec, st.live); err != nil {
+		return err
+	}
+	if record.Resume(rec) == record.NextPromote {
+		return Refusef("release %s is paused at %s: run `bluegreen promote` to continue, or `bluegreen rollback`", rel.ID, rel.To)
+	}
+	r.printf("resuming release %s (%s into %s) at %s, phase %s: the listener serves %s\n", rel.ID, orDash(rel.AppRef), rel.Target, stepLabel(rec), rel.Phase, st.live)
+	return r.steps(ctx, st, rec)
+}
+
+// consistent says whether the listener serves what the record says the release did.
+func consistent(rec record.Record, live infra.Weights) error {
+	rel := rec.Release
+	switch {
+	case rel.Phase == record.PhaseRestoring:
+		return nil
+	case live == rel.To:
+		return nil
+	case live == rel.From && rel.Phase == record.PhaseApplying:
+		return nil
+	}
+	return Refusef("the release record says release %s is at %s (phase %s, %s), but the listener serves %s: someone else moved traffic, so nothing was changed; "+
+		"decide with `bluegreen rollback` (all traffic to %s, the stable colour) or `bluegreen rollback --to <colour>`",
+		rel.ID, stepLabel(rec), rel.Phase, rel.To, live, rec.StableColor)
+}
+
+// stepLabel names the release's current step: "step 2/3 green 50%".
+func stepLabel(rec record.Record) string {
+	rel := rec.Release
+	if rec.Plan == nil || rel.Step >= len(rec.Plan.Steps) {
+		return "step ?"
+	}
+	return fmt.Sprintf("step %d/%d %s %d%%", rel.Step+1, len(rec.Plan.Steps), rel.Target, rec.Plan.Steps[rel.Step])
+}
+
+// steps runs the release from wherever the record says it stands until it is done,
+// paused or failed: the record is written before each action and after it.
+func (r *Release) steps(ctx context.Context, st *state, rec record.Record) error {
 	for {
-		counts, err := r.Health.TargetHealth(ctx, tg)
+		rel := rec.Release
+		label := stepLabel(rec)
+		var err error
+		switch record.Resume(rec) {
+		case record.NextNothing:
+			r.printf("shift complete: %s\n", rel.To)
+			return nil // settle gives the lease up
+		case record.NextPromote:
+			r.printf("paused at %s: check it, then run `bluegreen promote` to continue (or `bluegreen rollback`)\n", rel.To)
+			return nil // settle keeps the lease for the pause
+		case record.NextRestore:
+			return r.restore(ctx, st, rec, label, errors.New(rel.Message))
+		case record.NextApply:
+			r.checkpoint(CheckpointAfterRecord)
+			r.printf("%s: setting %s\n", label, rel.To)
+			if err = r.apply(ctx, st, rel.To); err == nil {
+				r.printf("%s: listener verified at %s\n", label, rel.To)
+				rec, err = r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) { return record.MarkApplied(rec, now) })
+			}
+		case record.NextWatch:
+			rec, err = r.watchStep(ctx, st, rec, label)
+		}
 		if err != nil {
-			return err
-		}
-		if counts.Total == 0 || counts.Healthy < counts.Total {
-			return fmt.Errorf("%s: %d of %d targets healthy", opts.Target, counts.Healthy, counts.Total)
-		}
-		now := r.Clock.Now()
-		m, err := r.Health.Metrics(ctx, st.deployed.AlbArnSuffix, st.deployed.TargetGroupArnSuffixes[string(opts.Target)], since, now)
-		if err != nil {
-			return err
-		}
-		left := max(end.Sub(now), 0)
-		latency := "n/a"
-		if m.HasLatency {
-			latency = m.P99.Round(time.Millisecond).String()
-		}
-		r.printf("%s | targets %d/%d healthy | 5xx %.2f%% of %.0f requests (max %.2f%%) | p99 %s (max %s) | %s left\n",
-			label, counts.Healthy, counts.Total, m.ErrorPercent(), m.Requests, limits.Max5xxPercent, latency, limits.MaxP99, left.Round(time.Second))
-		if m.ErrorPercent() > limits.Max5xxPercent {
-			return fmt.Errorf("%s: 5xx rate %.2f%% is above %.2f%%", opts.Target, m.ErrorPercent(), limits.Max5xxPercent)
-		}
-		if m.HasLatency && m.P99 > limits.MaxP99 {
-			return fmt.Errorf("%s: p99 latency %s is above %s", opts.Target, m.P99.Round(time.Millisecond), limits.MaxP99)
-		}
-		if left <= 0 {
-			return nil
-		}
-		wait := opts.Interval
-		if wait <= 0 || wait > left {
-			wait = left
-		}
-		if err := r.Clock.Sleep(ctx, wait); err != nil {
-			return err
+			return r.fail(ctx, st, rec, label, err)
 		}
 	}
 }
 
-// Promote continues a manual shift with its next step (or straight to 100% with full).
-func (r *Release) Promote(ctx context.Context, opts ShiftOptions, full bool) error {
-	st, err := r.edge(ctx)
-	if err != nil {
-		return err
+// watchStep watches the step's weights for the full pause and records the outcome.
+func (r *Release) watchStep(ctx context.Context, st *state, rec record.Record, label string) (record.Record, error) {
+	if rec.Release.Phase == record.PhaseApplied {
+		var err error
+		if rec, err = r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) { return record.StartWatch(rec, now) }); err != nil {
+			return rec, err
+		}
 	}
-	target := st.stable.Other()
-	if st.weights.Of(target) == 0 {
-		return Refusef("no shift is in progress (%s): start one with `bluegreen shift %s --manual`", st.weights, target)
+	if err := r.watch(ctx, st, rec, label); err != nil {
+		return rec, err
 	}
-	opts.Target = target
-	if full {
-		opts.Steps = []int{100}
-	}
-	return r.Shift(ctx, opts)
+	r.checkpoint(CheckpointBeforeRecord)
+	return r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) {
+		return record.StepPassed(rec, r.who(), now)
+	})
 }
 
-// Rollback sends all traffic back to the stable colour in one targeted update.
-func (r *Release) Rollback(ctx context.Context, force bool) error {
-	st, err := r.edge(ctx)
+// fail handles a step's failure. An interrupt stops and records where; a refusal (the
+// listener moved by someone else, the lease lost) stops without touching traffic; any
+// other failure restores all traffic to the stable colour.
+func (r *Release) fail(ctx context.Context, st *state, rec record.Record, label string, cause error) error {
+	if ctx.Err() != nil {
+		return r.interrupted(ctx, rec, label, cause)
+	}
+	r.printf("%s: FAILED: %v\n", label, cause)
+	if errors.As(cause, new(Refusal)) {
+		if r.lease != nil && !errors.Is(cause, errLeaseLost) {
+			r.abort(ctx, cause)
+		}
+		return cause
+	}
+	return r.restore(ctx, st, rec, label, cause)
+}
+
+// interrupted records where an interrupt (SIGINT, SIGTERM) stopped the release and
+// leaves it in progress, with the lease: the next command resumes or rolls it back.
+func (r *Release) interrupted(ctx context.Context, rec record.Record, label string, cause error) error {
+	rel := rec.Release
+	msg := fmt.Sprintf("interrupted at %s, phase %s (%v)", label, rel.Phase, cause)
+	r.note(ctx, record.Entry{Action: "interrupted", Version: rel.AppRef, To: &rel.To, Message: msg})
+	r.printf("%s: %s\n", label, msg)
+	return fmt.Errorf("%s: the release record keeps release %s there; run `bluegreen shift %s` to resume it, or `bluegreen rollback` (to %s)",
+		msg, rel.ID, rel.Target, rec.StableColor)
+}
+
+// Promote continues a paused manual release with its next step (or straight to its last
+// with full), with the release's recorded plan.
+func (r *Release) Promote(ctx context.Context, full bool) error {
+	st, err := r.look(ctx)
 	if err != nil {
 		return err
 	}
 	if err := st.requireDeployed(); err != nil {
 		return err
 	}
-	w := with(st.stable, 100)
-	counts, err := r.Health.TargetHealth(ctx, st.targetGroup(st.stable))
+	rel := st.active()
+	if rel == nil || rel.Phase != record.PhasePaused {
+		return Refusef("no release is paused (the listener serves %s): start one with `bluegreen shift <colour> --manual`", st.live)
+	}
+	if err := r.takeLease(ctx); err != nil {
+		return err
+	}
+	defer r.stopKeeping()
+	if err := consistent(st.rec, st.live); err != nil {
+		return err
+	}
+	r.checkpoint(CheckpointBeforeRecord)
+	rec, err := r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) { return record.Promote(rec, full, now) })
 	if err != nil {
 		return err
 	}
-	if counts.Healthy == 0 && !force {
-		return Refusef("%s (the stable colour) has no healthy targets; rolling back would send all traffic to nothing (use --force to do it anyway)", st.stable)
-	}
-	start := r.Clock.Now()
-	if err := r.apply(ctx, st, w); err != nil {
-		return err
-	}
-	last := r.Touched[len(r.Touched)-1]
-	r.printf("rolled back to %s in %s (%d resource(s) updated: %s)\n", w, r.Clock.Now().Sub(start).Round(time.Millisecond), last.Modified(), strings.Join(last.Touched, ", "))
-	return nil
+	return r.settle(ctx, r.steps(ctx, st, rec))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/awsops"
 	"github.com/webapi-platform/infra/internal/engine"
+	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/release"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
@@ -62,14 +63,16 @@ func TestRealAWSReleaseEndToEnd(t *testing.T) {
 	t.Setenv("PULUMI_BACKEND_URL", "file://"+t.TempDir())
 
 	out := &bytes.Buffer{}
-	eng, err := engine.New(work, infra.Program, out)
+	eng, err := engine.New(work, infra.Run, out)
 	require.NoError(t, err)
 	health, err := awsops.New(ctx, cfg.Region)
 	require.NoError(t, err)
-	r := &release.Release{Engine: eng, Health: health, Clock: release.RealClock{}, Out: out}
+	store := record.NewFileStore(t.TempDir())
+	owner := record.Owner{User: "e2e", Host: "e2e", PID: os.Getpid(), RunID: "aws-e2e"}
+	r := &release.Release{Engine: eng, Health: health, Clock: release.RealClock{}, Out: out, Store: store, Owner: owner}
 	t.Cleanup(func() {
 		// Best effort: leave nothing billable behind, whatever failed above.
-		_ = r.Rollback(context.Background(), true)
+		_ = r.Rollback(context.Background(), release.RollbackOptions{To: infra.Blue, Force: true})
 		_ = eng.Destroy(context.Background(), infra.Green)
 		_ = eng.Destroy(context.Background(), infra.Blue)
 		t.Log(out.String())
@@ -78,7 +81,7 @@ func TestRealAWSReleaseEndToEnd(t *testing.T) {
 	require.NoError(t, r.Deploy(ctx, infra.Blue, release.DeployOptions{}))
 	require.NoError(t, r.Deploy(ctx, infra.Green, release.DeployOptions{}))
 	require.NoError(t, r.Shift(ctx, release.ShiftOptions{Target: infra.Green, Steps: []int{50, 100}, Pause: 2 * time.Minute, Interval: 30 * time.Second}))
-	require.NoError(t, r.Rollback(ctx, false))
+	require.NoError(t, r.Rollback(ctx, release.RollbackOptions{Revert: true}))
 	require.NoError(t, r.Retire(ctx, infra.Green, 0))
 	require.NoError(t, r.Destroy(ctx, infra.Green))
 	require.NoError(t, r.Destroy(ctx, infra.Blue))

@@ -13,10 +13,12 @@ func deployCommand(newRelease newReleaseFunc) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deploy <blue|green>",
 		Short: "Update a colour's stack: bake if needed, roll its fleet, wait for healthy capacity",
-		Long: `Updates the colour's stack (pulumi up of Pulumi.<colour>.yaml), optionally setting its appRef
-and desiredCapacity first. Refuses to change the fleet or image of a colour that has weight, and
-to update the edge stack when its config's weights differ from the deployed listener's, unless
---force.
+		Long: `Takes the release lease and updates the colour's stack (pulumi up of Pulumi.<colour>.yaml),
+optionally setting its appRef and desiredCapacity first. An update of the edge stack carries the
+weights the listener serves, so the checkout's webapi:greenWeight never moves traffic. Refuses to
+change the fleet or image of a colour that has weight, or to deploy into the colour a release in
+progress goes to, unless --force. After deploying an idle colour the lease is kept for the shift
+into it; another run's deploy, shift or rollback is refused meanwhile (see unlock).
 
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
@@ -32,7 +34,7 @@ to update the edge stack when its config's weights differ from the deployed list
 				}
 				opts.DesiredCapacity = &desired
 			}
-			r, err := newRelease(cmd, false)
+			r, err := newRelease(cmd, true)
 			if err != nil {
 				return err
 			}

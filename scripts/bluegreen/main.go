@@ -17,24 +17,30 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"os/user"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/awsops"
 	"github.com/webapi-platform/infra/internal/engine"
+	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/release"
 )
 
 const exitCodesHelp = `Exit codes:
   0  done (or, with --manual, paused at a step awaiting promote)
-  1  failed (an engine or AWS error; for a shift, also a failed rollback)
+  1  failed (an engine or AWS error; an interrupt; for a shift, also a failed rollback:
+     ROLLBACK FAILED, the release record says restoring and the next rollback finishes it)
   2  bad arguments; nothing ran
-  3  refused by a safety check; nothing changed
+  3  refused by a safety check; nothing changed (also: another run holds the release
+     lease, or a watch found the traffic moved by someone else and stopped without touching it)
   4  a shift failed its checks and was rolled back (weights restored and verified)`
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too: a cancelled GitHub job gets SIGINT, then SIGTERM ~7.5 s later.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCommand(defaultDeps()).ExecuteContext(ctx)
 	stop()
 	if err != nil {
@@ -48,15 +54,31 @@ type deps struct {
 	out       io.Writer
 	newEngine func(workDir string, progress io.Writer) (release.Engine, error)
 	newHealth func(ctx context.Context, region string) (release.Health, error)
-	clock     release.Clock
+	// newStore opens the release record beside the engine's backend (or where
+	// WEBAPI_RELEASE_STORE says).
+	newStore func(ctx context.Context, eng release.Engine) (record.Store, error)
+	owner    record.Owner
+	clock    release.Clock
 }
 
 func defaultDeps() deps {
 	return deps{
 		out: os.Stdout,
 		newEngine: func(workDir string, progress io.Writer) (release.Engine, error) {
-			return engine.New(workDir, infra.Program, progress)
+			return engine.New(workDir, infra.Run, progress, engine.WithProcessGroup(engine.DefaultInterruptGrace))
 		},
+		newStore: func(ctx context.Context, eng release.Engine) (record.Store, error) {
+			backend := ""
+			if b, ok := eng.(interface{ BackendURL() string }); ok {
+				backend = b.BackendURL()
+			}
+			loc, err := record.Locate(backend, os.Getenv(record.StoreEnv))
+			if err != nil {
+				return nil, err
+			}
+			return record.Open(ctx, loc)
+		},
+		owner: currentOwner(),
 		newHealth: func(ctx context.Context, region string) (release.Health, error) {
 			h, err := awsops.New(ctx, region)
 			if err != nil {
@@ -66,6 +88,16 @@ func defaultDeps() deps {
 		},
 		clock: release.RealClock{},
 	}
+}
+
+// currentOwner is who this run is, for the release lease and history.
+func currentOwner() record.Owner {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return release.OwnerFromEnv(os.Getenv, name, host, os.Getpid())
 }
 
 // globalFlags are the root command's persistent flags.
@@ -79,10 +111,16 @@ func newRootCommand(d deps) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "bluegreen",
 		Short: "Preview, deploy, shift traffic between and roll back the blue and green stacks",
-		Long: `bluegreen drives the webapi program (infra.Program) inline through the Pulumi Automation
-API, with the repository's Pulumi.yaml and Pulumi.<stack>.yaml. State goes to PULUMI_BACKEND_URL
-when set, otherwise to a file backend in <repo>/.pulumi (PULUMI_CONFIG_PASSPHRASE required).
-AWS calls use the SDK's normal credential chain.
+		Long: `bluegreen drives the webapi program (infra.Run) inline through the Pulumi Automation API,
+with the repository's Pulumi.yaml and Pulumi.<stack>.yaml. State goes to PULUMI_BACKEND_URL when
+set, otherwise to a file backend in <repo>/.pulumi (PULUMI_CONFIG_PASSPHRASE required). AWS calls
+use the SDK's normal credential chain.
+
+The live listener on the ALB decides the traffic; the release record (stable colour, step plan,
+the release in progress, the lease, the history) lives beside the backend: under a file or S3
+backend's root (.webapi/release/webapi), or where WEBAPI_RELEASE_STORE (s3://… or file://…)
+points, which a Pulumi Cloud backend needs. Nothing of a release is written to Pulumi.<stack>.yaml
+except deploy's --app-ref and --desired-capacity.
 
 ` + exitCodesHelp,
 		SilenceUsage:  true,
@@ -95,16 +133,18 @@ AWS calls use the SDK's normal credential chain.
 
 	newRelease := releaseFactory(d, g)
 	root.AddCommand(previewCommand(newRelease), deployCommand(newRelease), shiftCommand(newRelease), promoteCommand(newRelease),
-		rollbackCommand(newRelease), statusCommand(newRelease), idleCommand(newRelease), destroyCommand(newRelease), retireCommand(newRelease))
+		rollbackCommand(newRelease), statusCommand(newRelease), idleCommand(newRelease), destroyCommand(newRelease), retireCommand(newRelease),
+		historyCommand(newRelease), unlockCommand(newRelease))
 	return root
 }
 
-// newReleaseFunc builds a Release for a command; health is optional (status works
-// without AWS).
-type newReleaseFunc func(cmd *cobra.Command, needHealth bool) (*release.Release, error)
+// newReleaseFunc builds a Release for a command. A command that changes traffic or
+// fleets needs AWS and the release record; the others (status, idle, preview) work
+// without either and say what they could not read.
+type newReleaseFunc func(cmd *cobra.Command, changes bool) (*release.Release, error)
 
 func releaseFactory(d deps, g *globalFlags) newReleaseFunc {
-	return func(cmd *cobra.Command, needHealth bool) (*release.Release, error) {
+	return func(cmd *cobra.Command, changes bool) (*release.Release, error) {
 		dir, err := projectDir(g.workDir)
 		if err != nil {
 			return nil, err
@@ -127,13 +167,24 @@ func releaseFactory(d deps, g *globalFlags) newReleaseFunc {
 				region = cfg["aws:region"]
 			}
 		}
-		r := &release.Release{Engine: eng, Clock: d.clock, Out: d.out}
+		r := &release.Release{Engine: eng, Clock: d.clock, Out: d.out, Owner: d.owner, RenewEvery: release.DefaultLeaseTTL / 3,
+			ProcessAlive: engine.ProcessAlive}
+		if locks, ok := eng.(release.BackendLocks); ok {
+			r.Locks = locks
+		}
 		h, err := d.newHealth(cmd.Context(), region)
-		if err != nil && needHealth {
+		if err != nil && changes {
 			return nil, err
 		}
 		if err == nil {
 			r.Health = h
+		}
+		store, err := d.newStore(cmd.Context(), eng)
+		if err != nil && changes {
+			return nil, fmt.Errorf("the release record: %w", err)
+		}
+		if err == nil {
+			r.Store = store
 		}
 		return r, nil
 	}

@@ -29,7 +29,7 @@ func TestCLIUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"shift", "purple"}, {"shift", "green", "--steps", "100,50"}, {"preview", "--stack", "red"},
 		{"retire", "green", "--wait", "-1m"}, {"deploy", "green", "--desired-capacity", "-1"},
-		{"shift", "green", "--max-5xx-percent", "1"},
+		{"shift", "green", "--max-5xx-percent", "1"}, {"rollback", "--to", "purple"},
 	} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
 			d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},

@@ -19,7 +19,7 @@ func destroyCommand(newRelease newReleaseFunc) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := newRelease(cmd, false)
+			r, err := newRelease(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -43,7 +43,7 @@ func retireCommand(newRelease newReleaseFunc) *cobra.Command {
 			if wait < 0 {
 				return release.Usagef("--wait %s: must not be negative", wait)
 			}
-			r, err := newRelease(cmd, false)
+			r, err := newRelease(cmd, true)
 			if err != nil {
 				return err
 			}

@@ -63,12 +63,16 @@ func shiftCommand(newRelease newReleaseFunc) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "shift <blue|green> [--steps 10,50,100] [--pause 5m|--manual]",
 		Short: "Move traffic to a colour step by step, with health gates and automatic rollback",
-		Long: `For each step: sets webapi:greenWeight on the edge stack, updates the listener alone
-(pulumi up --target <listener URN>), verifies through the AWS API that the listener has the new
-weights, then watches the receiving colour for the pause: every target healthy, 5xx rate and p99
-latency under the limits. On any failure it puts all traffic back on the colour that served before
-the shift, verifies that too, and exits 4. Refuses to start when the receiving colour has no
-healthy targets. A re-run continues from the current weights.
+		Long: `Takes the release lease and starts a release from the weights the listener serves: the
+release record gets the stable colour (the one serving before) and the plan first. For each step:
+records it, updates the listener alone with the step's weights as a run option (pulumi up --target
+<listener URN>; nothing is written to Pulumi.<stack>.yaml), verifies through the AWS API that the
+listener has them, then watches the receiving colour for the pause: the listener still at the
+step's weights (else someone else moved traffic: stop at once, exit 3), every target healthy, 5xx
+rate and p99 latency under the limits. On any failure it puts all traffic back on the stable
+colour, verifies that too, and exits 4. Refuses to start when the receiving colour has no healthy
+targets. A release found in progress is resumed where the record says, with its recorded plan:
+an interrupted step is applied again and watched for a full pause; none is skipped.
 
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
@@ -97,22 +101,17 @@ func promoteCommand(newRelease newReleaseFunc) *cobra.Command {
 	var full bool
 	cmd := &cobra.Command{
 		Use:   "promote [--full]",
-		Short: "Continue a manual shift with its next step (or straight to 100% with --full)",
-		Long:  "Continues the shift in progress towards the colour that is not the stable one, with the same\nchecks and automatic rollback as shift.\n\n" + exitCodesHelp,
+		Short: "Continue a paused manual release with its next step (or straight to its last with --full)",
+		Long:  "Continues the paused release in the release record with its recorded plan, with the same\nchecks and automatic rollback as shift.\n\n" + exitCodesHelp,
 		Args:  cobra.NoArgs,
 	}
-	opts := shiftFlags(cmd)
-	cmd.Flags().BoolVar(&full, "full", false, "go straight to 100%")
+	cmd.Flags().BoolVar(&full, "full", false, "go straight to the plan's last step")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		o, err := opts()
-		if err != nil {
-			return err
-		}
 		r, err := newRelease(cmd, true)
 		if err != nil {
 			return err
 		}
-		return r.Promote(cmd.Context(), o, full)
+		return r.Promote(cmd.Context(), full)
 	}
 	return cmd
 }

@@ -101,7 +101,8 @@ func TestDeploysNeverOverlapAndNeedApproval(t *testing.T) {
 	assert.Contains(t, raw, "bluegreen deploy")
 	assert.Contains(t, raw, "bluegreen shift")
 	assert.Contains(t, raw, "bluegreen rollback")
-	assert.Contains(t, raw, "[skip ci]", "recording the weights does not trigger another release")
+	assert.NotContains(t, raw, "git push", "release state lives beside the backend: nothing is committed back")
+	assert.NotEqual(t, "write", release.Permissions["contents"], "the release job does not write to the repository")
 }
 
 func TestActionlintRejectsABrokenWorkflow(t *testing.T) {

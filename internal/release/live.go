@@ -1,0 +1,162 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/record"
+)
+
+// state is what a command starts from: the edge stack's config and outputs, the weights
+// the listener serves (read live), and the release record.
+type state struct {
+	edge infra.Color
+	// deployed is nil before the first deploy (no outputs) or when the outputs do not
+	// parse; undeployed then says why.
+	deployed   *infra.EdgeValues
+	undeployed string
+	// neverDeployed: the edge stack has no outputs, so no listener exists and no colour
+	// serves anything yet, whatever weights the config gives.
+	neverDeployed bool
+	// live is what the listener serves: read from AWS (liveFromALB), or, without AWS, the
+	// edge stack's weights output (the listener as of its last update). Zero before the
+	// first deploy.
+	live        infra.Weights
+	liveFromALB bool
+	rec         record.Record
+}
+
+// look reads the state every command starts from and reports drift between the edge
+// stack's state and the listener: decisions use the listener.
+func (r *Release) look(ctx context.Context) (*state, error) {
+	st, raw, err := r.edgeState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.deployed != nil {
+		st.live = st.deployed.Weights
+		if r.Health != nil {
+			if st.live, err = r.readLive(ctx, st); err != nil {
+				return nil, err
+			}
+			st.liveFromALB = true
+			if st.deployed.Weights != st.live {
+				r.printf("drift: the edge stack's state says %s, the listener serves %s (the listener decides)\n", st.deployed.Weights, st.live)
+			}
+		}
+	}
+	if r.Store != nil {
+		if st.rec, _, err = r.Store.Load(ctx); err != nil {
+			return nil, fmt.Errorf("reading the release record: %w", err)
+		}
+		if err := r.seedStable(ctx, st, raw); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// edgeState finds the edge stack (the colour whose config says edge: true) and reads its
+// outputs; raw is its config.
+func (r *Release) edgeState(ctx context.Context) (*state, map[string]string, error) {
+	for _, c := range infra.Colors {
+		cfg, raw, err := r.config(ctx, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !cfg.Edge {
+			continue
+		}
+		st := &state{edge: c, undeployed: "no listener outputs"}
+		outs, err := r.Engine.Outputs(ctx, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		st.neverDeployed = len(outs) == 0
+		if len(outs) > 0 {
+			if st.deployed, err = infra.ParseEdgeOutputs(string(c), outs); err != nil {
+				st.undeployed = err.Error()
+			}
+		}
+		return st, raw, nil
+	}
+	return nil, nil, fmt.Errorf("neither stack has webapi:edge true: deploy the edge stack (blue) first")
+}
+
+// seedStable takes the stable colour from webapi:stableColor, where older tools kept it,
+// once: when the record has none and the listener serves both colours (an older tool's
+// shift stopped mid-way). Otherwise the next release records it when it starts.
+func (r *Release) seedStable(ctx context.Context, st *state, raw map[string]string) error {
+	old, err := infra.ParseColor(raw["stableColor"])
+	if st.rec.StableColor != "" || err != nil || st.live.Blue == 0 || st.live.Green == 0 {
+		return nil
+	}
+	rec, _, err := record.Update(ctx, r.Store, func(rec record.Record) (record.Record, error) {
+		if rec.StableColor == "" {
+			rec.StableColor = old
+		}
+		return rec, nil
+	})
+	if err != nil {
+		return fmt.Errorf("seeding the release record's stable colour: %w", err)
+	}
+	st.rec = rec
+	r.printf("the release record has no stable colour and the listener serves %s: took %s from webapi:stableColor of stack %s, where older tools kept it (this tool no longer writes it)\n",
+		st.live, rec.StableColor, st.edge)
+	return nil
+}
+
+// readLive reads the weights the listener serves now, by colour. AWS weights are
+// relative (0-999 each); the tool speaks percentages.
+func (r *Release) readLive(ctx context.Context, st *state) (infra.Weights, error) {
+	if r.Health == nil {
+		return infra.Weights{}, errors.New("the listener's live weights need AWS access")
+	}
+	byArn, err := r.Health.ListenerWeights(ctx, st.deployed.ListenerArn)
+	if err != nil {
+		return infra.Weights{}, err
+	}
+	b, okB := byArn[st.targetGroup(infra.Blue)]
+	g, okG := byArn[st.targetGroup(infra.Green)]
+	if !okB || !okG || b+g == 0 {
+		return infra.Weights{}, fmt.Errorf("listener %s does not forward to both colours' target groups (weights %v)", st.deployed.ListenerArn, byArn)
+	}
+	return infra.WeightsFor(int(math.Round(100 * float64(g) / float64(b+g)))), nil
+}
+
+func (st *state) requireDeployed() error {
+	if st.deployed == nil || st.deployed.ListenerURN == "" || st.deployed.ListenerArn == "" {
+		return Refusef("the edge stack %s has not been deployed (%s): run `bluegreen deploy %s` first", st.edge, st.undeployed, st.edge)
+	}
+	return nil
+}
+
+// targetGroup is a colour's target group ARN, empty before the edge is deployed.
+func (st *state) targetGroup(c infra.Color) string {
+	if st.deployed == nil {
+		return ""
+	}
+	return st.deployed.TargetGroupArns[string(c)]
+}
+
+// active is the release in progress, nil when none.
+func (st *state) active() *record.Release {
+	if record.Resume(st.rec) == record.NextNothing {
+		return nil
+	}
+	return st.rec.Release
+}
+
+// liveOptions are the run options of an update of c that must not move traffic: the
+// edge stack gets the weights read live; without a live reading the program keeps what
+// the listener serves by itself.
+func (st *state) liveOptions(c infra.Color) UpOptions {
+	if c != st.edge || !st.liveFromALB {
+		return UpOptions{}
+	}
+	w := st.live
+	return UpOptions{Weights: &w}
+}
