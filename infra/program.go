@@ -23,6 +23,11 @@ type RunOptions struct {
 	// target. Unset — a plain `pulumi up`, or a deploy from a stale checkout — the
 	// listener keeps what it serves now (read live), so no run moves traffic by accident.
 	ListenerWeights *Weights
+	// Config overrides keys of the stack's config for this run only (keys without the
+	// namespace, values as Pulumi.<stack>.yaml would hold them): the tool's release
+	// inputs (appRef, desiredCapacity, minSize) come from the release, never from a
+	// checkout, and are never written into one. They are validated like the stack's own.
+	Config map[string]string
 }
 
 // Run is the program with run options: what the tool runs through the Automation API.
@@ -47,6 +52,9 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) { return BuildWith(ctx, RunO
 // outputs.go). Config is loaded and validated before anything is registered.
 func BuildWith(ctx *pulumi.Context, opts RunOptions) (pulumi.Map, error) {
 	cfg, err := LoadConfig(func(key string) (string, bool) {
+		if v, ok := opts.Config[key]; ok {
+			return v, true
+		}
 		return ctx.GetConfig(ConfigNamespace + ":" + key)
 	})
 	if err != nil {
