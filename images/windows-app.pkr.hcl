@@ -125,6 +125,10 @@ source "amazon-ebs" "app" {
   windows_password_timeout = "30m"
   user_data_file           = "${path.root}/scripts/winrm-bootstrap.ps1"
 
+  # The last provisioner schedules WinRM teardown and sysprep, which stops the instance;
+  # Packer waits for that stop instead of stopping it (see scripts/generalize.ps1).
+  disable_stop_instance = true
+
   temporary_security_group_source_public_ip = true
   associate_public_ip_address               = true
 
@@ -167,6 +171,18 @@ build {
 
   provisioner "powershell" {
     script = "${path.root}/scripts/remove-build-tools.ps1"
+  }
+
+  # The SDK's uninstaller may answer 3010 (a restart completes it). Packer cannot restart
+  # conditionally, so the image always restarts here, before sysprep: a few minutes, and
+  # no half-uninstalled SDK is generalized into the AMI.
+  provisioner "windows-restart" {}
+
+  # WinRM teardown (uploaded here, run by generalize.ps1 after Packer's last command),
+  # then sysprep: always the last two provisioners.
+  provisioner "file" {
+    source      = "${path.root}/scripts/winrm-teardown.ps1"
+    destination = "C:/Windows/Temp/webapi-winrm-teardown.ps1"
   }
 
   provisioner "powershell" {

@@ -124,6 +124,10 @@ source "amazon-ebs" "prerequisites" {
   windows_password_timeout = "30m"
   user_data_file           = "${path.root}/scripts/winrm-bootstrap.ps1"
 
+  # The last provisioner schedules WinRM teardown and sysprep, which stops the instance;
+  # Packer waits for that stop instead of stopping it (see scripts/generalize.ps1).
+  disable_stop_instance = true
+
   # The temporary security group admits only this machine's public address.
   temporary_security_group_source_public_ip = true
   associate_public_ip_address               = true
@@ -182,6 +186,13 @@ build {
   }
 
   provisioner "windows-restart" {}
+
+  # WinRM teardown (uploaded here, run by generalize.ps1 after Packer's last command),
+  # then sysprep: always the last two provisioners.
+  provisioner "file" {
+    source      = "${path.root}/scripts/winrm-teardown.ps1"
+    destination = "C:/Windows/Temp/webapi-winrm-teardown.ps1"
+  }
 
   provisioner "powershell" {
     script = "${path.root}/scripts/generalize.ps1"

@@ -16,6 +16,9 @@ import (
 // comes from config, never from the stack's name.
 func Program(ctx *pulumi.Context) error { return Run(RunOptions{})(ctx) }
 
+// ProgramIn is Program for the project in dir.
+func ProgramIn(dir string) pulumi.RunFunc { return Run(RunOptions{ProjectDir: dir}) }
+
 // RunOptions are what one run decides, as opposed to the stack's config.
 type RunOptions struct {
 	// ListenerWeights, when set, is the split the traffic listener gets in this run: the
@@ -28,6 +31,12 @@ type RunOptions struct {
 	// inputs (appRef, desiredCapacity, minSize) come from the release, never from a
 	// checkout, and are never written into one. They are validated like the stack's own.
 	Config map[string]string
+	// ProjectDir is where Pulumi.yaml and images/ are (empty: the engine's root
+	// directory, else the working directory). The Automation API runs an inline program
+	// without telling it its project's root (sdk v3.274.1 go/auto/stack.go builds the
+	// RunInfo without RootDirectory or Pwd), so an inline program would otherwise read
+	// images/ from the process's working directory, which need not be the project's.
+	ProjectDir string
 }
 
 // Run is the program with run options: what the tool runs through the Automation API.
@@ -63,7 +72,7 @@ func BuildWith(ctx *pulumi.Context, opts RunOptions) (pulumi.Map, error) {
 	if cfg.Edge {
 		return edgeStack(ctx, cfg, opts)
 	}
-	return colorStack(ctx, cfg)
+	return colorStack(ctx, cfg, opts.ProjectDir)
 }
 
 // edgeStack owns what both colours share (network, ALB, both target groups, the
@@ -121,6 +130,7 @@ func edgeStack(ctx *pulumi.Context, cfg *Config, opts RunOptions) (pulumi.Map, e
 
 	out := edgeOutputs(cfg, network, edge)
 	return colorResources(ctx, cfg, colorInputs{
+		projectDir:              opts.ProjectDir,
 		privateSubnetIDs:        network.PrivateSubnetIDs,
 		instanceSecurityGroupID: edge.InstanceSecurityGroupID.ToStringOutput(),
 		targetGroupArn:          edge.TargetGroups[cfg.Color].Arn,
@@ -162,7 +172,7 @@ func edgeOutputs(cfg *Config, network *Network, edge *Edge) pulumi.Map {
 }
 
 // colorStack owns only its colour: it reads the shared pieces from the edge stack.
-func colorStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
+func colorStack(ctx *pulumi.Context, cfg *Config, dir string) (pulumi.Map, error) {
 	edge, err := ReadEdgeOutputs(ctx, cfg.EdgeStack)
 	if err != nil {
 		return nil, err
@@ -175,6 +185,7 @@ func colorStack(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	cfg.HealthCheckPath = cmp.Or(edge.HealthCheckPath, cfg.HealthCheckPath)
 	// ParseEdgeOutputs guarantees both colours in both target group maps.
 	return colorResources(ctx, cfg, colorInputs{
+		projectDir:              dir,
 		privateSubnetIDs:        pulumi.ToStringArray(edge.PrivateSubnetIDs).ToStringArrayOutput(),
 		instanceSecurityGroupID: pulumi.String(edge.InstanceSecurityGroupID).ToStringOutput(),
 		targetGroupArn:          pulumi.String(edge.TargetGroupArns[string(cfg.Color)]).ToStringOutput(),
@@ -195,6 +206,7 @@ func CheckCapacity(cfg *Config, w Weights) error {
 }
 
 type colorInputs struct {
+	projectDir              string // ProgramIn's dir
 	privateSubnetIDs        pulumi.StringArrayOutput
 	instanceSecurityGroupID pulumi.StringOutput
 	targetGroupArn          pulumi.StringOutput
@@ -216,7 +228,7 @@ func colorResources(ctx *pulumi.Context, cfg *Config, in colorInputs, out pulumi
 			return nil, err
 		}
 		image, err := NewImage(ctx, "image-"+string(cfg.Color), &ImageArgs{
-			RepoRoot:           repoRoot(ctx),
+			RepoRoot:           repoRoot(ctx, in.projectDir),
 			Stack:              ctx.Stack(),
 			Color:              cfg.Color,
 			Region:             region,
@@ -289,11 +301,12 @@ func resolveAvailabilityZones(ctx *pulumi.Context, cfg *Config) ([]string, error
 	return slices.Sorted(slices.Values(res.Names))[:cfg.AzCount], nil
 }
 
-// repoRoot is where Pulumi.yaml and images/ are: the project's root directory when the
-// engine says so, otherwise the working directory (pulumi up runs there). The program
-// reads the templates from it to hash them; it never becomes a resource input.
-func repoRoot(ctx *pulumi.Context) string {
-	return cmp.Or(ctx.RootDirectory(), ".")
+// repoRoot is where Pulumi.yaml and images/ are: the directory ProgramIn was given, else
+// the project's root directory when the engine says so, otherwise the working directory
+// (pulumi up runs there). The program reads the templates from it to hash them; it never
+// becomes a resource input.
+func repoRoot(ctx *pulumi.Context, dir string) string {
+	return cmp.Or(dir, ctx.RootDirectory(), ".")
 }
 
 func currentRegion(ctx *pulumi.Context) (string, error) {

@@ -12,8 +12,17 @@ try {
 
   & git init --quiet $src; if ($LASTEXITCODE) { throw "git init exited $LASTEXITCODE" }
   & git -C $src remote add origin $env:APP_REPOSITORY; if ($LASTEXITCODE) { throw "git remote add exited $LASTEXITCODE" }
-  & git -C $src fetch --quiet --depth 1 origin $env:APP_COMMIT; if ($LASTEXITCODE) { throw "git fetch $($env:APP_COMMIT) exited $LASTEXITCODE" }
-  & git -C $src checkout --quiet --detach FETCH_HEAD; if ($LASTEXITCODE) { throw "git checkout exited $LASTEXITCODE" }
+  & git -C $src fetch --quiet --depth 1 origin $env:APP_COMMIT
+  if ($LASTEXITCODE) {
+    # Some hosts refuse to fetch a commit by its id (uploadpack.allowAnySHA1InWant off):
+    # fetch every branch and tag instead, then check the commit out by id.
+    Write-Output "fetching $($env:APP_COMMIT) by id was refused; fetching all branches and tags"
+    & git -C $src fetch --quiet origin '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*'
+    if ($LASTEXITCODE) { throw "git fetch of all branches and tags exited $LASTEXITCODE" }
+    & git -C $src checkout --quiet --detach $env:APP_COMMIT; if ($LASTEXITCODE) { throw "git checkout $($env:APP_COMMIT) exited $LASTEXITCODE" }
+  } else {
+    & git -C $src checkout --quiet --detach FETCH_HEAD; if ($LASTEXITCODE) { throw "git checkout exited $LASTEXITCODE" }
+  }
   $head = (& git -C $src rev-parse HEAD).Trim()
   if ($head -ne $env:APP_COMMIT) { throw "checked out $head, want $($env:APP_COMMIT)" }
 

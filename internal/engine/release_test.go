@@ -1,11 +1,7 @@
-package engine
+package engine_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,169 +13,196 @@ import (
 	"github.com/webapi-platform/infra/internal/release"
 )
 
-// stateHealth plays AWS for the engine tests: the listener's weights are read from the
-// listener record in the edge stack's real exported state, so a verified shift proves
-// that the targeted update really changed the listener.
-type stateHealth struct {
-	w       *engineWorkspace
-	failAt  int // the metrics call that reports a 5xx storm (0: never)
-	calls   int
-	targets release.TargetCounts
-}
-
-func (h *stateHealth) TargetHealth(context.Context, string) (release.TargetCounts, error) {
-	return h.targets, nil
-}
-
-func (h *stateHealth) ListenerWeights(ctx context.Context, _ string) (map[string]int, error) {
-	s, err := h.w.engine.stack(ctx, infra.Blue)
-	if err != nil {
-		return nil, err
-	}
-	dep, err := s.Export(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var state struct {
-		Resources []struct {
-			URN     string         `json:"urn"`
-			Outputs map[string]any `json:"outputs"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(dep.Deployment, &state); err != nil {
-		return nil, err
-	}
-	for _, r := range state.Resources {
-		if strings.HasSuffix(r.URN, "::listener") {
-			out := map[string]int{}
-			for _, g := range r.Outputs["targetGroups"].([]any) {
-				g := g.(map[string]any)
-				out[g["arn"].(string)] = int(g["weight"].(float64))
-			}
-			return out, nil
-		}
-	}
-	return nil, errors.New("no listener in the edge stack's state")
-}
-
-func (h *stateHealth) Metrics(context.Context, string, string, time.Time, time.Time) (release.Metrics, error) {
-	h.calls++
-	if h.failAt > 0 && h.calls >= h.failAt {
-		return release.Metrics{Requests: 100, Errors5xx: 30}, nil
-	}
-	return release.Metrics{Requests: 100, P99: 100 * time.Millisecond, HasLatency: true}, nil
-}
-
-func engineRelease(t *testing.T) (*engineWorkspace, *release.Release, *stateHealth, *bytes.Buffer) {
-	w := newEngineWorkspace(t, engineBlue.YAML(), engineGreen.YAML())
-	h := &stateHealth{w: w, targets: release.TargetCounts{Healthy: 2, Total: 2}}
-	out := &bytes.Buffer{}
-	return w, &release.Release{Engine: w.engine, Health: h, Clock: release.RealClock{}, Out: out}, h, out
-}
-
-func greenWeightInState(t *testing.T, w *engineWorkspace) int {
-	t.Helper()
-	outs, err := w.engine.Outputs(context.Background(), infra.Blue)
-	require.NoError(t, err)
-	ws, err := infra.ParseWeights(outs[infra.OutWeights])
-	require.NoError(t, err)
-	return ws.Green
-}
-
+// The tool's release on the real program, on the AWS double: deploy blue (the edge) and
+// green (through a real StackReference), preview a weight change, shift to green with
+// every step a listener-only update checked on the live listener, the refusals that
+// protect a colour with traffic, rollback, then retire and destroy the idle colour.
 func TestEngineReleaseLifecycle(t *testing.T) {
-	w, r, h, out := engineRelease(t)
+	t.Parallel()
+	f := newReleased(t, release.RealClock{})
 	ctx := context.Background()
 
-	// First deploy: blue (edge) then green, which reads blue through a real StackReference.
-	require.NoError(t, r.Deploy(ctx, infra.Blue, release.DeployOptions{}), w.log.String())
-	require.NoError(t, r.Deploy(ctx, infra.Green, release.DeployOptions{AppRef: "v2.0.0"}), w.log.String())
-	green, err := w.engine.Outputs(ctx, infra.Green)
-	require.NoError(t, err)
+	f.deploy(t, infra.Blue, release.DeployOptions{})
+	f.deploy(t, infra.Green, release.DeployOptions{AppRef: "v2.0.0"})
+	green := f.outputs(t, infra.Green)
 	assert.Equal(t, infra.RoleColor, green[infra.OutRole])
-	assert.Equal(t, "v2.0.0", green[infra.OutAppRef])
-	assert.Contains(t, w.stackFile(t, infra.Green), "webapi:appRef: v2.0.0", "deploy wrote the release into the stack's config")
+	assert.Contains(t, f.stackFile(t, infra.Green), "webapi:appRef: v2.0.0", "deploy wrote the release into the stack's config")
+	assert.Equal(t, "prebaked:"+engineGreen["amiId"], green[infra.OutAppRef], "on a prebaked AMI the AMI is what runs, whatever the appRef")
+	ev := f.edge(t)
+	assert.Equal(t, infra.Weights{Blue: 100}, f.liveWeights(t, ev), "the first deploy sends everything to blue")
 
-	// Preview Markdown from a real preview of a weight change.
-	require.NoError(t, w.engine.SetConfig(ctx, infra.Blue, map[string]string{"greenWeight": "30"}))
-	previews, err := r.Preview(ctx, infra.Colors)
-	require.NoError(t, err)
+	previewWeightChange(t, f)
+	shiftToGreen(t, f, ev)
+	refusalsWhileGreenServes(t, f, ev)
+
+	// Rollback: one targeted update of the listener, back to the stable colour.
+	f.r.Touched = nil
+	start := time.Now()
+	require.NoError(t, f.r.Rollback(ctx, false), f.logs())
+	elapsed := time.Since(start)
+	require.Len(t, f.r.Touched, 1)
+	t.Logf("rollback took %s (wall clock, engine and double included); engine summary %v, touched %v",
+		elapsed.Round(time.Millisecond), f.r.Touched[0].Counts, f.r.Touched[0].Touched)
+	assert.Equal(t, 1, f.r.Touched[0].Modified(), "a rollback modifies one resource")
+	assert.Equal(t, []string{ev.ListenerURN}, f.r.Touched[0].Touched)
+	assert.Equal(t, infra.Weights{Blue: 100}, f.liveWeights(t, ev), "blue has everything back on the live listener")
+	assert.Equal(t, 0, f.stateWeights(t).Green)
+	assert.Contains(t, f.stackFile(t, infra.Blue), `webapi:greenWeight: "0"`)
+
+	// Green is idle again: retire scales it to zero for real, then destroy removes it.
+	require.NoError(t, f.r.Retire(ctx, infra.Green, 0), f.logs())
+	assert.Equal(t, float64(0), f.outputs(t, infra.Green)[infra.OutDesired])
+	desired, instances := f.liveDesired(t, infra.Green)
+	assert.Equal(t, 0, desired, "the live group is scaled to zero")
+	assert.Equal(t, 0, instances)
+	require.NoError(t, f.r.Destroy(ctx, infra.Green), f.logs())
+	assert.Empty(t, f.outputs(t, infra.Green))
+	assert.Equal(t, infra.Weights{Blue: 100}, f.liveWeights(t, ev), "destroying green leaves the shared listener alone")
+}
+
+// previewWeightChange: the Markdown of a real preview of greenWeight 0 → 30, which
+// changes the traffic listener alone; the config is put back afterwards.
+func previewWeightChange(t *testing.T, f *released) {
+	t.Helper()
+	f.w.SetConfig(t, infra.Blue, "greenWeight", "30")
+	previews, err := f.r.Preview(context.Background(), infra.Colors)
+	require.NoError(t, err, f.logs())
 	md := preview.RenderMarkdown(previews)
 	t.Logf("preview of greenWeight 0 → 30:\n%s", md)
 	assert.Contains(t, md, "**Traffic:** blue 100% → 70%, green 0% → 30%")
-	assert.Contains(t, md, "- update `listener` (`webapitest:index:Record`): `targetGroups`")
+	assert.Contains(t, md, "- update `"+infra.ListenerName("edge", 80)+"` (`aws:lb/listener:Listener`): `defaultActions`")
 	assert.Contains(t, md, "| update | 1 |")
 	assert.Contains(t, md, "### Stack `green`\n\nNo changes:")
-	require.NoError(t, w.engine.SetConfig(ctx, infra.Blue, map[string]string{"greenWeight": "0"}))
+	f.w.SetConfig(t, infra.Blue, "greenWeight", "0")
+}
 
-	// Shift to green: every step is a listener-only update, verified in state.
-	r.Touched = nil
-	require.NoError(t, r.Shift(ctx, release.ShiftOptions{Target: infra.Green, Steps: []int{10, 50, 100}, Limits: &release.Limits{Max5xxPercent: 1, MaxP99: time.Second}}), out.String()+w.log.String())
-	require.Len(t, r.Touched, 3)
-	for i, ch := range r.Touched {
+// shiftToGreen shifts 10, 50, 100: each step a targeted update that touches the traffic
+// listener alone, and the listener on the double serves each step's weights.
+func shiftToGreen(t *testing.T, f *released, ev *infra.EdgeValues) {
+	t.Helper()
+	f.r.Touched = nil
+	f.health.watched()
+	opts := release.ShiftOptions{Target: infra.Green, Steps: []int{10, 50, 100}, Pause: 20 * time.Millisecond, Interval: 10 * time.Millisecond}
+	require.NoError(t, f.r.Shift(context.Background(), opts), f.logs())
+	require.Len(t, f.r.Touched, 3)
+	for i, ch := range f.r.Touched {
 		t.Logf("shift step %d: engine summary %v, touched %v", i+1, ch.Counts, ch.Touched)
 		assert.Equal(t, 1, ch.Modified(), "a shift step modifies one resource")
-		assert.Equal(t, []string{"urn:pulumi:blue::webapi::webapitest:index:Record::listener"}, ch.Touched)
+		assert.Equal(t, []string{ev.ListenerURN}, ch.Touched, "a shift step touches the traffic listener alone")
 	}
-	assert.Equal(t, 100, greenWeightInState(t, w))
-	assert.Contains(t, w.stackFile(t, infra.Blue), `webapi:greenWeight: "100"`)
-	assert.Contains(t, w.stackFile(t, infra.Blue), "webapi:stableColor: blue")
+	var live []int
+	for _, seen := range f.health.watched() {
+		live = append(live, weightsOf(t, seen, ev).Green)
+	}
+	t.Logf("green's live weight at each health read: %v", live)
+	assert.Subset(t, live, []int{10, 50, 100}, "each step's health watch saw its weights live")
+	assert.IsNonDecreasing(t, live, "the live listener only ever moved towards green")
+	assert.Equal(t, infra.Weights{Green: 100}, f.liveWeights(t, ev))
+	assert.Equal(t, 100, f.stateWeights(t).Green)
+	assert.Contains(t, f.stackFile(t, infra.Blue), `webapi:greenWeight: "100"`)
+	assert.Contains(t, f.stackFile(t, infra.Blue), "webapi:stableColor: blue")
+}
 
-	// The green stack sees blue's new weights through the StackReference: emptying green
-	// now is refused by the program, and its state is untouched.
-	require.NoError(t, w.engine.SetConfig(ctx, infra.Green, map[string]string{"minSize": "0", "desiredCapacity": "0"}))
-	_, err = w.engine.Up(ctx, infra.Green, nil)
+// refusalsWhileGreenServes: with all traffic on green, the program refuses to empty it
+// (green reads blue's weights through the StackReference) and the tool refuses to
+// retire or destroy it, or to destroy blue under it; state and AWS are left as they were.
+func refusalsWhileGreenServes(t *testing.T, f *released, ev *infra.EdgeValues) {
+	t.Helper()
+	ctx := context.Background()
+	f.w.SetConfig(t, infra.Green, "minSize", "0", "desiredCapacity", "0")
+	_, err := f.w.Engine.Up(ctx, infra.Green, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "webapi:desiredCapacity")
 	assert.Contains(t, err.Error(), "green still has 100% of traffic")
-	green, _ = w.engine.Outputs(ctx, infra.Green)
-	assert.Equal(t, float64(2), green[infra.OutDesired], "refused update left green's state as it was")
-	require.NoError(t, w.engine.SetConfig(ctx, infra.Green, map[string]string{"minSize": "2", "desiredCapacity": "2"}))
+	assert.Equal(t, float64(2), f.outputs(t, infra.Green)[infra.OutDesired], "refused update left green's state as it was")
+	desired, instances := f.liveDesired(t, infra.Green)
+	assert.Equal(t, 2, desired, "and green's live group")
+	assert.Equal(t, 2, instances)
+	f.w.SetConfig(t, infra.Green, "minSize", "2", "desiredCapacity", "2")
 
-	// Tool refusals leave state untouched.
-	before, _ := w.engine.Outputs(ctx, infra.Green)
-	err = r.Destroy(ctx, infra.Green)
-	assert.Equal(t, release.ExitRefused, release.ExitCode(err))
-	err = r.Retire(ctx, infra.Green, 0)
-	assert.Equal(t, release.ExitRefused, release.ExitCode(err))
-	after, _ := w.engine.Outputs(ctx, infra.Green)
-	assert.Equal(t, before, after)
-
-	// Rollback: one targeted update back to blue, timed.
-	r.Touched = nil
-	start := time.Now()
-	require.NoError(t, r.Rollback(ctx, false), out.String())
-	elapsed := time.Since(start)
-	t.Logf("rollback took %s and modified %d resource(s): %v", elapsed.Round(time.Millisecond), r.Touched[0].Modified(), r.Touched[0].Touched)
-	require.Len(t, r.Touched, 1)
-	assert.Equal(t, 1, r.Touched[0].Modified())
-	assert.Equal(t, 0, greenWeightInState(t, w))
-
-	// A shift whose health fails at its second step is rolled back in real state.
-	h.failAt, h.calls = 2, 0
-	err = r.Shift(ctx, release.ShiftOptions{Target: infra.Green, Steps: []int{25, 75, 100}, Limits: &release.Limits{Max5xxPercent: 1, MaxP99: time.Second}})
-	assert.Equal(t, release.ExitRolledBack, release.ExitCode(err), "%v", err)
-	assert.Equal(t, 0, greenWeightInState(t, w), "weights restored where the shift began")
-	assert.Contains(t, w.stackFile(t, infra.Blue), `webapi:greenWeight: "0"`)
-
-	// Green is idle again: retire scales it to zero for real, then destroy removes it.
-	h.failAt = 0
-	require.NoError(t, r.Retire(ctx, infra.Green, 0), w.log.String())
-	green, _ = w.engine.Outputs(ctx, infra.Green)
-	assert.Equal(t, float64(0), green[infra.OutDesired])
-	require.NoError(t, r.Destroy(ctx, infra.Green), w.log.String())
-	green, _ = w.engine.Outputs(ctx, infra.Green)
-	assert.Empty(t, green)
+	before := f.outputs(t, infra.Green)
+	err = f.r.Destroy(ctx, infra.Green)
+	assert.Equal(t, release.ExitRefused, release.ExitCode(err), "%v", err)
+	assert.ErrorContains(t, err, "green has 100% of traffic")
+	err = f.r.Retire(ctx, infra.Green, 0)
+	assert.Equal(t, release.ExitRefused, release.ExitCode(err), "%v", err)
+	err = f.r.Destroy(ctx, infra.Blue)
+	assert.Equal(t, release.ExitRefused, release.ExitCode(err), "%v", err)
+	assert.ErrorContains(t, err, "green still runs in its network")
+	assert.Equal(t, before, f.outputs(t, infra.Green))
+	assert.NotEmpty(t, f.outputs(t, infra.Blue))
+	desired, instances = f.liveDesired(t, infra.Green)
+	assert.Equal(t, []int{2, 2}, []int{desired, instances}, "green still runs on the double")
+	assert.Equal(t, infra.Weights{Green: 100}, f.liveWeights(t, ev))
 }
 
-// Shifting to a colour without healthy targets is refused before any config or state changes.
+// A shift whose second step meets a 5xx storm on green is put back where it began, on
+// the live listener, in state and in the config.
+func TestEngineFailedShiftStepIsRestored(t *testing.T) {
+	t.Parallel()
+	f := newReleased(t, newSteppingClock())
+	f.deploy(t, infra.Blue, release.DeployOptions{})
+	f.deploy(t, infra.Green, release.DeployOptions{})
+	ev := f.edge(t)
+
+	// Once green serves half the traffic, every minute it serves has 30% 5xx.
+	stormed := 0
+	f.health.onWatch = func(_ context.Context, live map[string]int, start, end time.Time) error {
+		if live[ev.TargetGroupArns[string(infra.Green)]] < 50 {
+			return nil
+		}
+		for m := start.Truncate(time.Minute); m.Before(end); m = m.Add(time.Minute) {
+			if m.Before(start) {
+				// GetMetricData rounds a StartTime of less than 15 days ago down to the
+				// whole minute (API reference, GetMetricData, StartTime), so AWS would
+				// count this minute; the double does not round, so the storm starts at
+				// the first whole minute of the window.
+				continue
+			}
+			if err := f.w.Double.PutDatapoint(albMetric(ev, infra.Green, "RequestCount"), m, 200); err != nil {
+				return err
+			}
+			if err := f.w.Double.PutDatapoint(albMetric(ev, infra.Green, "HTTPCode_Target_5XX_Count"), m, 60); err != nil {
+				return err
+			}
+			stormed++
+		}
+		return nil
+	}
+	opts := release.ShiftOptions{Target: infra.Green, Steps: []int{25, 50, 100}, Pause: 3 * time.Minute, Interval: time.Minute}
+	err := f.r.Shift(context.Background(), opts)
+	assert.Equal(t, release.ExitRolledBack, release.ExitCode(err), "%v\n%s", err, f.logs())
+	assert.ErrorContains(t, err, "5xx rate 30.00% is above 1.00%")
+	assert.Positive(t, stormed, "the storm was scripted")
+	require.Len(t, f.r.Touched, 3, "two steps and the restore")
+	for _, ch := range f.r.Touched {
+		assert.Equal(t, []string{ev.ListenerURN}, ch.Touched)
+	}
+	assert.Equal(t, infra.Weights{Blue: 100}, f.liveWeights(t, ev), "weights restored where the shift began, live")
+	assert.Equal(t, 0, f.stateWeights(t).Green)
+	assert.Contains(t, f.stackFile(t, infra.Blue), `webapi:greenWeight: "0"`)
+	assert.Contains(t, f.out.String(), "step 1/3 green 25%: listener verified", "the first step passed its watch")
+	assert.Contains(t, f.out.String(), "step 2/3 green 50%: FAILED")
+	assert.Contains(t, f.out.String(), "restored and verified blue 100% / green 0%")
+	t.Logf("the tool said:\n%s", f.out.String())
+}
+
+// Shifting to a colour whose targets are all unhealthy on AWS is refused before any
+// config, state or listener changes.
 func TestEngineRefusesShiftWithoutHealthyTargets(t *testing.T) {
-	w, r, h, _ := engineRelease(t)
-	ctx := context.Background()
-	require.NoError(t, r.Deploy(ctx, infra.Blue, release.DeployOptions{}), w.log.String())
-	fileBefore := w.stackFile(t, infra.Blue)
-	h.targets = release.TargetCounts{Healthy: 0, Total: 2}
-	err := r.Shift(ctx, release.ShiftOptions{Target: infra.Green, Steps: []int{10, 100}})
-	assert.Equal(t, release.ExitRefused, release.ExitCode(err))
-	assert.Equal(t, fileBefore, w.stackFile(t, infra.Blue), "config untouched")
-	assert.Equal(t, 0, greenWeightInState(t, w), "state untouched")
+	t.Parallel()
+	f := newReleased(t, release.RealClock{})
+	f.deploy(t, infra.Blue, release.DeployOptions{})
+	f.deploy(t, infra.Green, release.DeployOptions{})
+	ev := f.edge(t)
+	require.NoError(t, f.w.Double.SetTargetHealth(ev.TargetGroupArns[string(infra.Green)], "", "unhealthy", "Target.FailedHealthChecks", "Health checks failed"))
+	fileBefore := f.stackFile(t, infra.Blue)
+
+	err := f.r.Shift(context.Background(), release.ShiftOptions{Target: infra.Green, Steps: []int{10, 100}})
+	assert.Equal(t, release.ExitRefused, release.ExitCode(err), "%v", err)
+	assert.ErrorContains(t, err, "green has no healthy targets (2 registered)")
+	assert.Empty(t, f.r.Touched, "no update ran")
+	assert.Equal(t, fileBefore, f.stackFile(t, infra.Blue), "config untouched")
+	assert.Equal(t, 0, f.stateWeights(t).Green, "state untouched")
+	assert.Equal(t, infra.Weights{Blue: 100}, f.liveWeights(t, ev), "listener untouched")
 }

@@ -52,7 +52,9 @@ func (r *Release) Deploy(ctx context.Context, c infra.Color, opts DeployOptions)
 			return err
 		}
 	}
-	if weight > 0 && !opts.Force {
+	// The first deploy of the edge creates the colour's fleet: a fleet change, but one
+	// that takes no traffic from anyone, as no listener exists yet.
+	if weight > 0 && !opts.Force && !st.neverDeployed {
 		if err := r.refuseFleetChange(ctx, c, weight); err != nil {
 			r.restoreConfig(ctx, c, before, changes)
 			return err

@@ -60,6 +60,9 @@ type edgeState struct {
 	// parse; undeployed then says why.
 	deployed   *infra.EdgeValues
 	undeployed string
+	// neverDeployed: the edge stack has no outputs, so no listener exists and no colour
+	// serves anything yet, whatever weights the config gives.
+	neverDeployed bool
 }
 
 // edge finds the edge stack (the colour whose config says edge: true) and reads it.
@@ -77,6 +80,7 @@ func (r *Release) edge(ctx context.Context) (*edgeState, error) {
 		if err != nil {
 			return nil, err
 		}
+		st.neverDeployed = len(outs) == 0
 		if len(outs) > 0 {
 			if st.deployed, err = infra.ParseEdgeOutputs(string(c), outs); err != nil {
 				st.undeployed = err.Error()

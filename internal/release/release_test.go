@@ -22,7 +22,7 @@ const (
 	tgBlue   = "arn:tg/blue"
 	tgGreen  = "arn:tg/green"
 	listener = "arn:listener"
-	lURN     = "urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-http"
+	lURN     = "urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-listener-80"
 )
 
 // fakeEngine keeps stack config and outputs in memory. A targeted up of the edge stack
@@ -364,6 +364,20 @@ func TestDeployRefusals(t *testing.T) {
 		assert.Equal(t, "2", f.eng.config[infra.Green]["desiredCapacity"])
 		assert.Empty(t, f.eng.ups)
 	})
+	t.Run("first deploy of the edge: no listener yet, nothing to protect", func(t *testing.T) {
+		f := newFixture(0, infra.Blue)
+		f.eng.outputs = map[infra.Color]map[string]any{infra.Blue: {}, infra.Green: {}}
+		f.eng.preview = []events.EngineEvent{{EngineEvent: apitype.EngineEvent{ResourcePreEvent: &apitype.ResourcePreEvent{Metadata: apitype.StepEventMetadata{
+			Op: apitype.OpCreate, URN: "urn:pulumi:blue::webapi::" + infra.TypeFleet + "$aws:autoscaling/group:Group::fleet-blue-asg", Type: "aws:autoscaling/group:Group",
+		}}}}}
+		require.NoError(t, f.r.Deploy(context.Background(), infra.Blue, DeployOptions{}), "blue's config gives it 100% but nothing serves yet")
+		assert.Equal(t, []string{"blue[]"}, f.eng.ups)
+
+		f.eng.outputs[infra.Blue] = newFakeEngine(0, infra.Blue).outputs[infra.Blue]
+		err := f.r.Deploy(context.Background(), infra.Blue, DeployOptions{})
+		assert.Equal(t, ExitRefused, ExitCode(err), "once deployed, blue's 100% is protected")
+		assert.ErrorContains(t, err, "blue has 100% of traffic and this deploy would change its fleet")
+	})
 	t.Run("edge config drifted from the deployed weights", func(t *testing.T) {
 		f := newFixture(0, infra.Blue)
 		f.eng.outputs[infra.Blue][infra.OutWeights] = map[string]any{"blue": 0.0, "green": 100.0}
@@ -500,7 +514,7 @@ func TestFleetChange(t *testing.T) {
 		"urn:pulumi:green::webapi::" + infra.TypeFleet + "$aws:autoscaling/group:Group::fleet-green-asg":                                 true,
 		"urn:pulumi:green::webapi::" + infra.TypeImage + "$command:local:Command::image-green-app":                                       true,
 		"urn:pulumi:green::webapi::" + infra.TypeFleet:                                                                                   true,
-		"urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-http":                                            false,
+		"urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-listener-80":                                            false,
 		"urn:pulumi:blue::webapi::" + infra.TypeMonitoring + "$aws:cloudwatch/metricAlarm:MetricAlarm::alarm-blue-5xx":                   false,
 		"urn:pulumi:blue::webapi::" + infra.TypeNetwork + "$aws:ec2/vpc:Vpc::network-vpc":                                                false,
 		"urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/targetGroup:TargetGroup::" + "edge-tg-" + string(infra.Green) + "-fleet": false,

@@ -1,0 +1,193 @@
+package engine_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/stretchr/testify/require"
+
+	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/awsdouble"
+	"github.com/webapi-platform/infra/internal/enginetest"
+	"github.com/webapi-platform/infra/internal/release"
+	"github.com/webapi-platform/infra/internal/testutil"
+)
+
+// The engine tests' stacks: the shared fixtures on AMIs of their own, so a value seen in
+// state or on the double is known to come from these files.
+var (
+	engineBlue  = testutil.Blue("greenWeight", "0", "amiId", "ami-0aaaaaaaaaaaaaaaa")
+	engineGreen = testutil.Green("amiId", "ami-0bbbbbbbbbbbbbbbb")
+)
+
+// released is a World with the tool on it: release.Release running infra.Program
+// through the engine, and asking the double's API face what AWS would say.
+type released struct {
+	w      *enginetest.World
+	r      *release.Release
+	health *watchedHealth
+	out    *enginetest.SyncBuffer
+}
+
+func newReleased(t *testing.T, clock release.Clock) *released {
+	t.Helper()
+	w := enginetest.New(t, enginetest.Options{Stacks: map[infra.Color]testutil.StackConfig{infra.Blue: engineBlue, infra.Green: engineGreen}})
+	h := &watchedHealth{Health: w.Health(), double: w.Double}
+	out := &enginetest.SyncBuffer{}
+	return &released{w: w, health: h, out: out, r: &release.Release{Engine: w.Engine, Health: h, Clock: clock, Out: out}}
+}
+
+// logs is what to print when an assertion fails: the tool's output and the engine's.
+func (f *released) logs() string {
+	return "tool:\n" + f.out.String() + "\nengine:\n" + f.w.Log.String()
+}
+
+// deploy runs `bluegreen deploy` of a colour and fails the test with both logs.
+func (f *released) deploy(t *testing.T, c infra.Color, opts release.DeployOptions) {
+	t.Helper()
+	require.NoError(t, f.r.Deploy(context.Background(), c, opts), f.logs())
+}
+
+// edge is the edge stack's deployed outputs (from state: the ARNs and the listener URN
+// the tool itself works from); it points the health watch at the listener.
+func (f *released) edge(t *testing.T) *infra.EdgeValues {
+	t.Helper()
+	outs := f.outputs(t, infra.Blue)
+	ev, err := infra.ParseEdgeOutputs(string(infra.Blue), outs)
+	require.NoError(t, err)
+	require.NotEmpty(t, ev.ListenerArn)
+	require.NotEmpty(t, ev.ListenerURN)
+	f.health.listener = ev.ListenerArn
+	return ev
+}
+
+func (f *released) outputs(t *testing.T, c infra.Color) map[string]any {
+	t.Helper()
+	outs, err := f.w.Engine.Outputs(context.Background(), c)
+	require.NoError(t, err)
+	return outs
+}
+
+// stateWeights are the weights the edge stack's outputs (Pulumi's state) record.
+func (f *released) stateWeights(t *testing.T) infra.Weights {
+	t.Helper()
+	w, err := infra.ParseWeights(f.outputs(t, infra.Blue)[infra.OutWeights])
+	require.NoError(t, err)
+	return w
+}
+
+// liveWeights are the weights the double's listener serves, read through its ELBv2
+// DescribeListeners: what AWS would route, whatever Pulumi's state says.
+func (f *released) liveWeights(t *testing.T, ev *infra.EdgeValues) infra.Weights {
+	t.Helper()
+	live, err := f.w.Double.ListenerWeights(context.Background(), ev.ListenerArn)
+	require.NoError(t, err)
+	require.Len(t, live, len(infra.Colors), "the listener forwards to both target groups: %v", live)
+	return weightsOf(t, live, ev)
+}
+
+func weightsOf(t *testing.T, live map[string]int, ev *infra.EdgeValues) infra.Weights {
+	t.Helper()
+	w := infra.Weights{Blue: live[ev.TargetGroupArns[string(infra.Blue)]], Green: live[ev.TargetGroupArns[string(infra.Green)]]}
+	require.Equal(t, 100, w.Blue+w.Green, "live weights %v", live)
+	return w
+}
+
+// liveDesired is a colour's Auto Scaling group on the double: its desired capacity and
+// its instances.
+func (f *released) liveDesired(t *testing.T, c infra.Color) (desired, instances int) {
+	t.Helper()
+	name, ok := f.outputs(t, c)[infra.OutAsgName].(string)
+	require.True(t, ok, "%s exports its Auto Scaling group", c)
+	out, err := f.w.Double.AutoScaling.DescribeAutoScalingGroups(context.Background(), &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
+	require.NoError(t, err)
+	require.Len(t, out.AutoScalingGroups, 1, "group %s on the double", name)
+	g := out.AutoScalingGroups[0]
+	return int(aws.ToInt32(g.DesiredCapacity)), len(g.Instances)
+}
+
+func (f *released) stackFile(t *testing.T, c infra.Color) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(f.w.Dir, "Pulumi."+string(c)+".yaml"))
+	require.NoError(t, err)
+	return string(b)
+}
+
+// watchedHealth is the tool's AWS adapter (awsops over the double) with the test's hand
+// on it: at each of the tool's metric reads — its health watch after a step — it
+// records the listener's live weights on the double and runs onWatch, which scripts what
+// AWS does next (a 5xx storm once a colour has enough traffic).
+type watchedHealth struct {
+	release.Health
+	double   *awsdouble.Double
+	listener string
+	onWatch  func(ctx context.Context, live map[string]int, start, end time.Time) error
+
+	mu   sync.Mutex
+	seen []map[string]int
+}
+
+func (h *watchedHealth) Metrics(ctx context.Context, alb, tg string, start, end time.Time) (release.Metrics, error) {
+	live, err := h.double.ListenerWeights(ctx, h.listener)
+	if err != nil {
+		return release.Metrics{}, err
+	}
+	h.mu.Lock()
+	h.seen = append(h.seen, live)
+	h.mu.Unlock()
+	if h.onWatch != nil {
+		if err := h.onWatch(ctx, live, start, end); err != nil {
+			return release.Metrics{}, err
+		}
+	}
+	return h.Health.Metrics(ctx, alb, tg, start, end)
+}
+
+// watched are the live weights at each metric read so far, and forgets them.
+func (h *watchedHealth) watched() []map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := h.seen
+	h.seen = nil
+	return seen
+}
+
+// albMetric is one of a target group's ALB metrics on the double's CloudWatch, as
+// awsops queries it (namespace, dimensions, statistic).
+func albMetric(ev *infra.EdgeValues, c infra.Color, name string) awsdouble.Metric {
+	return awsdouble.Metric{Namespace: "AWS/ApplicationELB", MetricName: name, Stat: "Sum",
+		Dimensions: map[string]string{"LoadBalancer": ev.AlbArnSuffix, "TargetGroup": ev.TargetGroupArnSuffixes[string(c)]}}
+}
+
+// steppingClock is a shift's clock without waiting: it starts on a whole minute, moves
+// a second each time it is read (time passes between two readings, so a metrics window
+// is never empty) and jumps on Sleep, so a pause of minutes takes none.
+type steppingClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newSteppingClock() *steppingClock {
+	return &steppingClock{now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *steppingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now
+	c.now = c.now.Add(time.Second)
+	return now
+}
+
+func (c *steppingClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	return ctx.Err()
+}
