@@ -116,3 +116,16 @@ func jsonShaped(t *testing.T, v any) any {
 	require.NoError(t, json.Unmarshal(b, &out))
 	return out
 }
+
+// A run's config overrides win over the stack's config for that run, and are validated
+// the same way: a bad override is refused before anything is registered.
+func TestRunConfigOverridesAreValidatedLikeStackConfig(t *testing.T) {
+	r := runEdge(t, &mocks{}, RunOptions{Config: map[string]string{"desiredCapacity": "3", "maxSize": "4"}})
+	require.NoError(t, r.err)
+	assert.Equal(t, 3.0, prop(r.mocks.byType(tASG)[0].Inputs, "desiredCapacity"))
+
+	r = runEdge(t, &mocks{}, RunOptions{Config: map[string]string{"desiredCapacity": "9"}})
+	require.Error(t, r.err)
+	assert.Contains(t, r.err.Error(), "webapi:desiredCapacity")
+	assert.Empty(t, r.mocks.resources)
+}
