@@ -290,7 +290,12 @@ func TestInvokesUseTheConfiguredRegion(t *testing.T) {
 	require.NoError(t, err)
 	got := plain(t, invoke(InvokeListener, map[string]any{"loadBalancerArn": e.lb, "port": 80.0}).GetReturn())
 	assert.Equal(t, l, got["arn"])
-	assert.Equal(t, forward(e.tgBlue, 100.0, e.tgGreen, 0.0), got["defaultActions"])
+	// The data source's shape: each action's forward block is the list "forwards".
+	want := forward(e.tgBlue, 100.0, e.tgGreen, 0.0)
+	action := want[0].(map[string]any)
+	action["forwards"] = []any{action["forward"]}
+	delete(action, "forward")
+	assert.Equal(t, want, got["defaultActions"])
 	missing := invoke(InvokeListener, map[string]any{"arn": l + "0"})
 	require.Len(t, missing.GetFailures(), 1)
 	assert.Contains(t, missing.GetFailures()[0].GetReason(), "ListenerNotFound")

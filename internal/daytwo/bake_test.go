@@ -19,6 +19,7 @@ import (
 	"github.com/webapi-platform/infra/internal/bake"
 	"github.com/webapi-platform/infra/internal/engine"
 	"github.com/webapi-platform/infra/internal/enginetest"
+	"github.com/webapi-platform/infra/internal/release"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
 
@@ -65,18 +66,14 @@ func newBakeWorld(t *testing.T) *bakeWorld {
 			// dotnetChannel: the program reads no app repository (there is none here).
 			"amiId", testutil.Unset, "appRepository", bakeAppRepository, "appRef", bakeAppCommit, "dotnetChannel", "10.0")},
 	}
-	w := &bakeWorld{World: enginetest.New(t, opts), packer: p, opts: opts}
-	w.Engine = bakeEngineFor(t, w, infra.ProgramIn(w.Dir))
-	return w
+	return &bakeWorld{World: enginetest.New(t, opts), packer: p, opts: opts}
 }
 
 // secondCheckout is w's project checked out in another folder (enginetest's), its
 // engine running the program of that folder.
 func (w *bakeWorld) secondCheckout(t *testing.T) *bakeWorld {
 	t.Helper()
-	other := &bakeWorld{World: w.SecondCheckout(t, w.opts), packer: w.packer, opts: w.opts}
-	other.Engine = bakeEngineFor(t, other, infra.ProgramIn(other.Dir))
-	return other
+	return &bakeWorld{World: w.SecondCheckout(t, w.opts), packer: w.packer, opts: w.opts}
 }
 
 // upBaking deploys blue and returns the stages the up baked, in order.
@@ -257,11 +254,10 @@ func bakePreviousInputs(dir string, transformed *sync.Map) pulumi.RunFunc {
 	}
 }
 
-// bakeEngineFor runs program in w's checkout, backend and AWS. enginetest's engines run
-// infra.Program, which inline reads images/ from the working directory (the package's
-// folder here), and it has no option for another program, so its environment is rebuilt
-// here (passphrase included).
-func bakeEngineFor(t *testing.T, w *bakeWorld, program pulumi.RunFunc) *engine.Auto {
+// bakeEngineFor runs program in w's checkout, backend and AWS: enginetest has no option
+// for another program than infra.Run, so its environment is rebuilt here (passphrase
+// included).
+func bakeEngineFor(t *testing.T, w *bakeWorld, program func(infra.RunOptions) pulumi.RunFunc) *engine.Auto {
 	t.Helper()
 	env := map[string]string{"PULUMI_BACKEND_URL": w.Backend, "PULUMI_CONFIG_PASSPHRASE": "engine-test-only"}
 	maps.Copy(env, w.AWS.Vars)
@@ -278,8 +274,8 @@ func TestBakeUpgradeFromTodaysStacksBakesNothing(t *testing.T) {
 	t.Parallel()
 	w := newBakeWorld(t)
 	var transformed sync.Map
-	previous := bakeEngineFor(t, w, bakePreviousInputs(w.Dir, &transformed))
-	_, err := previous.Up(context.Background(), infra.Blue, nil)
+	previous := bakeEngineFor(t, w, func(infra.RunOptions) pulumi.RunFunc { return bakePreviousInputs(w.Dir, &transformed) })
+	_, err := previous.Up(context.Background(), infra.Blue, release.UpOptions{})
 	require.NoError(t, err, w.Log.String())
 	_, stages := w.packer.Since(t, 0)
 	require.Equal(t, []string{"prerequisites", "app"}, stages)

@@ -19,6 +19,7 @@ import (
 	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/enginetest"
 	"github.com/webapi-platform/infra/internal/preview"
+	"github.com/webapi-platform/infra/internal/release"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
 
@@ -93,7 +94,7 @@ func matrixRunStep(t *testing.T, w *enginetest.World, s matrixStep, record func(
 	}()
 	if s.Fails != "" {
 		err := matrixWithin(t, "up "+string(s.Stack), func() error {
-			_, err := w.Engine.Up(context.Background(), s.Stack, nil)
+			_, err := w.Engine.Up(context.Background(), s.Stack, release.UpOptions{})
 			return err
 		})
 		require.Error(t, err, "%s: the up must fail", s.Label)
@@ -158,7 +159,7 @@ func matrixApply(t *testing.T, w *enginetest.World, c infra.Color) map[string]st
 func matrixUp(t *testing.T, w *enginetest.World, c infra.Color) {
 	t.Helper()
 	err := matrixWithin(t, "up "+string(c), func() error {
-		_, err := w.Engine.Up(context.Background(), c, nil)
+		_, err := w.Engine.Up(context.Background(), c, release.UpOptions{})
 		return err
 	})
 	require.NoError(t, err, "up %s\n%s", c, w.Log.String())

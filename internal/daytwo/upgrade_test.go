@@ -15,6 +15,7 @@ import (
 	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/awsdouble"
 	"github.com/webapi-platform/infra/internal/enginetest"
+	"github.com/webapi-platform/infra/internal/release"
 )
 
 // Stacks deployed by the program as it was at fdcf84c (listeners edge-http, or
@@ -97,12 +98,15 @@ func upgradeUnexplained(c infra.Color, plan map[string]string) map[string]string
 // its rule and nothing else; then TLS on updates the port-80 listener (AWS allows one
 // listener per port, so a new one beside it would be refused) and creates port 443.
 func upgradeDayTwo(t *testing.T, w *enginetest.World, upgraded map[string]string) {
-	// A shift as the tool makes it: the weight in config, an up of the listener alone.
+	// A shift as the tool makes it: an up of the listener alone, with the step's weights.
 	ctx := context.Background()
 	outs, err := w.Engine.Outputs(ctx, infra.Blue)
 	require.NoError(t, err)
-	w.SetConfig(t, infra.Blue, "greenWeight", "30")
-	shift := w.Up(t, infra.Blue, outs[infra.OutListenerURN].(string))
+	shift, err := w.Engine.Up(ctx, infra.Blue, release.UpOptions{
+		Targets: []string{outs[infra.OutListenerURN].(string)},
+		Weights: &infra.Weights{Blue: 70, Green: 30},
+	})
+	require.NoError(t, err, w.Log.String())
 	assert.Equal(t, []string{outs[infra.OutListenerURN].(string)}, shift.Touched, "a shift updates the listener alone")
 	weights, err := w.Double.ListenerWeights(ctx, upgraded["listener 80"])
 	require.NoError(t, err)

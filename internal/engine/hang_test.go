@@ -9,6 +9,7 @@ import (
 
 	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/enginetest"
+	"github.com/webapi-platform/infra/internal/release"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
 
@@ -22,7 +23,10 @@ func TestEngineFailsFastWhenTheCLIRefusesBeforeAnyEvent(t *testing.T) {
 	}})
 	for name, run := range map[string]func(context.Context) error{
 		"preview": func(ctx context.Context) error { _, err := w.Engine.Preview(ctx, infra.Blue); return err },
-		"up":      func(ctx context.Context) error { _, err := w.Engine.Up(ctx, infra.Blue, nil); return err },
+		"up": func(ctx context.Context) error {
+			_, err := w.Engine.Up(ctx, infra.Blue, release.UpOptions{})
+			return err
+		},
 	} {
 		done := make(chan error, 1)
 		go func() { done <- run(context.Background()) }()

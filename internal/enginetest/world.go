@@ -41,6 +41,10 @@ type Options struct {
 	Checkout bool
 	// Env goes to the CLI and everything it starts (the plugins, the bake commands).
 	Env map[string]string
+	// Fixture starts the World from a saved one (see SaveFixture): its stack files, its
+	// backend's state and its double's store are copied in. The stack files come from
+	// the fixture (they carry its encryption salt), so Stacks must be empty.
+	Fixture string
 }
 
 // World is one isolated Pulumi world on the double.
@@ -72,7 +76,13 @@ func New(t testing.TB, opts Options) *World {
 	for k, v := range opts.Env {
 		w.env[k] = v
 	}
+	if opts.Fixture != "" && len(opts.Stacks) > 0 {
+		t.Fatalf("enginetest: a Fixture brings its own stack files; set config with SetConfig, not Stacks")
+	}
 	w.Dir = newCheckout(t, opts)
+	if opts.Fixture != "" {
+		w.loadFixture(t, opts.Fixture)
+	}
 	w.Engine = w.engineIn(t, w.Dir)
 	return w
 }
@@ -89,6 +99,8 @@ func (w *World) SecondCheckout(t testing.TB, opts Options) *World {
 
 func (w *World) engineIn(t testing.TB, dir string) *engine.Auto {
 	t.Helper()
+	// The engine runs each update for this World's own checkout (it sets ProjectDir:
+	// an inline program is not told its project's directory by the Automation API).
 	e, err := engine.New(dir, infra.Run, w.Log, engine.WithEnv(w.env))
 	if err != nil {
 		t.Fatalf("enginetest: %v", err)
