@@ -191,7 +191,7 @@ func matrixPlanOf(t *testing.T, w *enginetest.World, c infra.Color) matrixPlan {
 	t.Helper()
 	var evs []events.EngineEvent
 	err := matrixWithin(t, "preview "+string(c), func() (err error) {
-		evs, err = w.Engine.Preview(context.Background(), c)
+		evs, err = w.Engine.Preview(context.Background(), c, release.UpOptions{})
 		return err
 	})
 	require.NoError(t, err, "preview %s", c)

@@ -238,7 +238,7 @@ func (e *Auto) Up(ctx context.Context, c infra.Color, run release.UpOptions) (re
 	if err != nil {
 		return release.Changes{}, err
 	}
-	e.setRun(infra.RunOptions{ListenerWeights: run.Weights})
+	e.setRun(infra.RunOptions{ListenerWeights: run.Weights, Config: run.Config})
 	defer e.setRun(infra.RunOptions{})
 	targets := run.Targets
 	ch := make(chan events.EngineEvent)
@@ -280,11 +280,14 @@ func changesOf(evs []events.EngineEvent) release.Changes {
 	return ch
 }
 
-func (e *Auto) Preview(ctx context.Context, c infra.Color) ([]events.EngineEvent, error) {
+// Preview previews a stack with the run's weights and config overrides (targets aside).
+func (e *Auto) Preview(ctx context.Context, c infra.Color, run release.UpOptions) ([]events.EngineEvent, error) {
 	s, err := e.stack(ctx, c)
 	if err != nil {
 		return nil, err
 	}
+	e.setRun(infra.RunOptions{ListenerWeights: run.Weights, Config: run.Config})
+	defer e.setRun(infra.RunOptions{})
 	ch := make(chan events.EngineEvent)
 	log := collect(ch)
 	_, err = s.Preview(ctx, optpreview.EventStreams(ch), optpreview.Diff())

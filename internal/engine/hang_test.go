@@ -22,7 +22,10 @@ func TestEngineFailsFastWhenTheCLIRefusesBeforeAnyEvent(t *testing.T) {
 		infra.Blue: testutil.Blue("ingressCidrs", "203.0.113.0/24"),
 	}})
 	for name, run := range map[string]func(context.Context) error{
-		"preview": func(ctx context.Context) error { _, err := w.Engine.Preview(ctx, infra.Blue); return err },
+		"preview": func(ctx context.Context) error {
+			_, err := w.Engine.Preview(ctx, infra.Blue, release.UpOptions{})
+			return err
+		},
 		"up": func(ctx context.Context) error {
 			_, err := w.Engine.Up(ctx, infra.Blue, release.UpOptions{})
 			return err

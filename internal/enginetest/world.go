@@ -167,7 +167,7 @@ func (w *World) Up(t testing.TB, c infra.Color, targets ...string) release.Chang
 // log's group, role, policy and log share one).
 func (w *World) Plan(t testing.TB, c infra.Color) map[string]string {
 	t.Helper()
-	evs, err := w.Engine.Preview(context.Background(), c)
+	evs, err := w.Engine.Preview(context.Background(), c, release.UpOptions{})
 	if err != nil {
 		t.Fatalf("preview %s: %v", c, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/enginetest"
 	"github.com/webapi-platform/infra/internal/preview"
+	"github.com/webapi-platform/infra/internal/release"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
 
@@ -28,7 +29,7 @@ func TestPreviewCommentWarnsAboutAnUnsupportedRuntime(t *testing.T) {
 			infra.Blue: testutil.Blue(bake...),
 		},
 	})
-	evs, err := w.Engine.Preview(context.Background(), infra.Blue)
+	evs, err := w.Engine.Preview(context.Background(), infra.Blue, release.UpOptions{})
 	require.NoError(t, err, w.Log.String())
 	md := preview.RenderMarkdown([]preview.Stack{preview.NewStack(infra.Blue, evs)})
 	assert.Contains(t, md, "> **Warning:** .NET 8.0 reached end of support on 2026-11-10", md)
@@ -36,7 +37,7 @@ func TestPreviewCommentWarnsAboutAnUnsupportedRuntime(t *testing.T) {
 
 	// Refused with allowUnsupportedRuntime false: the preview fails, naming the key.
 	w.SetConfig(t, infra.Blue, "allowUnsupportedRuntime", "false")
-	_, err = w.Engine.Preview(context.Background(), infra.Blue)
+	_, err = w.Engine.Preview(context.Background(), infra.Blue, release.UpOptions{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error()+w.Log.String(), "webapi:allowUnsupportedRuntime is false")
 }

@@ -49,35 +49,22 @@ func (r *Release) Deploy(ctx context.Context, c infra.Color, opts DeployOptions)
 	return r.settle(ctx, err)
 }
 
-// deploy writes the release inputs into the colour's config, checks the fleet change
-// against its weight, and updates the stack.
+// deploy updates the colour's stack with the release inputs as run options (never
+// written into the checkout), after checking the fleet change against its weight.
 func (r *Release) deploy(ctx context.Context, st *state, c infra.Color, weight int, opts DeployOptions) error {
-	before, err := r.Engine.Config(ctx, c)
+	run, err := r.releaseInputs(ctx, st, c, opts)
 	if err != nil {
 		return err
-	}
-	changes := deployChanges(before, opts)
-	if len(changes) > 0 {
-		// Check the result with the program's own validation before writing anything.
-		merged := maps.Clone(before)
-		maps.Copy(merged, changes)
-		if _, err := infra.LoadConfig(infra.MapSource(merged)); err != nil {
-			return UsageError{fmt.Errorf("the deploy of %s would leave an invalid config, nothing written: %w", c, err)}
-		}
-		if err := r.Engine.SetConfig(ctx, c, changes); err != nil {
-			return err
-		}
 	}
 	// The first deploy of the edge creates the colour's fleet: a fleet change, but one
 	// that takes no traffic from anyone, as no listener exists yet.
 	if weight > 0 && !opts.Force && !st.neverDeployed {
-		if err := r.refuseFleetChange(ctx, c, weight); err != nil {
-			r.restoreConfig(ctx, c, before, changes)
+		if err := r.refuseFleetChange(ctx, c, weight, run); err != nil {
 			return err
 		}
 	}
 	r.printf("deploying %s (weight %d%%)\n", c, weight)
-	ch, err := r.up(ctx, c, st.liveOptions(c))
+	ch, err := r.up(ctx, c, run)
 	if err != nil {
 		return err
 	}
@@ -85,17 +72,50 @@ func (r *Release) deploy(ctx context.Context, st *state, c infra.Color, weight i
 	return nil
 }
 
-// deployChanges is what a deploy writes into the colour's config. A capacity below the
-// colour's minSize (as the program reads it, default included) lowers minSize with it;
-// when the current config does not load, the validation of the result says why.
-func deployChanges(before map[string]string, opts DeployOptions) map[string]string {
+// releaseInputs are the run options of a colour's update: the live weights for the edge,
+// and the release inputs — the version and capacity the flags give, else the ones the
+// colour's stack outputs say it runs (never a checkout's, which may be stale), lowering
+// minSize with a capacity below it. The result is validated with the program's own
+// rules before anything runs.
+func (r *Release) releaseInputs(ctx context.Context, st *state, c infra.Color, opts DeployOptions) (UpOptions, error) {
+	cfg, err := r.Engine.Config(ctx, c)
+	if err != nil {
+		return UpOptions{}, err
+	}
+	outs, err := r.Engine.Outputs(ctx, c)
+	if err != nil {
+		return UpOptions{}, err
+	}
+	inputs := deployChanges(cfg, outs, opts)
+	merged := maps.Clone(cfg)
+	maps.Copy(merged, inputs)
+	if _, err := infra.LoadConfig(infra.MapSource(merged)); err != nil {
+		return UpOptions{}, UsageError{fmt.Errorf("the deploy of %s would run with an invalid config, nothing ran: %w", c, err)}
+	}
+	run := st.liveOptions(c)
+	run.Config = inputs
+	return run, nil
+}
+
+// deployChanges are a deploy's release inputs: the flags', else what the colour's
+// outputs record (a prebaked AMI's "prebaked:<ami>" is no app ref). A capacity below
+// the colour's minSize (as the program reads it, default included) lowers minSize.
+func deployChanges(cfg map[string]string, outs map[string]any, opts DeployOptions) map[string]string {
 	changes := map[string]string{}
+	ref, _ := outs[infra.OutAppRef].(string)
 	if opts.AppRef != "" {
 		changes["appRef"] = opts.AppRef
+	} else if ref != "" && !strings.HasPrefix(ref, "prebaked:") {
+		changes["appRef"] = ref
 	}
-	if d := opts.DesiredCapacity; d != nil {
+	desired := opts.DesiredCapacity
+	if n, ok := outs[infra.OutDesired].(float64); ok && desired == nil {
+		d := int(n)
+		desired = &d
+	}
+	if d := desired; d != nil {
 		changes["desiredCapacity"] = strconv.Itoa(*d)
-		if cfg, err := infra.LoadConfig(infra.MapSource(before)); err == nil && *d < cfg.MinSize {
+		if c, err := infra.LoadConfig(infra.MapSource(cfg)); err == nil && *d < c.MinSize {
 			changes["minSize"] = strconv.Itoa(*d)
 		}
 	}
@@ -104,8 +124,8 @@ func deployChanges(before map[string]string, opts DeployOptions) map[string]stri
 
 // refuseFleetChange previews a deploy of a colour with weight and refuses it when it
 // would change the colour's fleet or image.
-func (r *Release) refuseFleetChange(ctx context.Context, c infra.Color, weight int) error {
-	evs, err := r.Engine.Preview(ctx, c)
+func (r *Release) refuseFleetChange(ctx context.Context, c infra.Color, weight int, run UpOptions) error {
+	evs, err := r.Engine.Preview(ctx, c, run)
 	if err != nil {
 		return err
 	}
@@ -127,16 +147,6 @@ func (r *Release) refuseFleetChange(ctx context.Context, c infra.Color, weight i
 func fleetChange(u string) bool {
 	types := strings.Split(string(urn.URN(u).QualifiedType()), "$")
 	return slices.Contains(types, infra.TypeFleet) || slices.Contains(types, infra.TypeImage)
-}
-
-func (r *Release) restoreConfig(ctx context.Context, c infra.Color, before, changed map[string]string) {
-	old := map[string]string{}
-	for k := range changed {
-		old[k] = before[k]
-	}
-	if err := r.Engine.SetConfig(ctx, c, old); err != nil {
-		r.printf("warning: could not restore the config of %s: %v\n", c, err)
-	}
 }
 
 // refuseIfServing takes the lease and refuses to touch a colour that serves traffic
@@ -203,10 +213,11 @@ func (r *Release) Retire(ctx context.Context, c infra.Color, wait time.Duration)
 	if err != nil {
 		return err
 	}
-	if err := r.Engine.SetConfig(ctx, c, map[string]string{"minSize": "0", "desiredCapacity": "0"}); err != nil {
-		return err
-	}
-	ch, err := r.up(ctx, c, st.liveOptions(c))
+	// Scaled to zero by run options: the colour's outputs then say 0, and later deploys
+	// keep it there until one asks for capacity.
+	run := st.liveOptions(c)
+	run.Config = map[string]string{"minSize": "0", "desiredCapacity": "0"}
+	ch, err := r.up(ctx, c, run)
 	if err != nil {
 		return err
 	}

@@ -73,13 +73,14 @@ func (a *fakeAWS) greens() []int {
 type fakeEngine struct {
 	aws       *fakeAWS
 	config    map[infra.Color]map[string]string
-	ups       []string         // "blue[target]" per up
-	upWeights []*infra.Weights // the run\'s weights per up
-	failUp    map[int]error    // by up index
-	stuck     map[int]bool     // by up index: the up succeeds but the listener keeps its weights
-	kill      map[int]bool     // by up index: the process dies in this up (it never returns)
-	crash     map[int]fakeLock // by up index: the CLI is killed in this up and leaves its backend lock
-	killed    chan int         // receives the index of the up the process died in
+	ups       []string                          // "blue[target]" per up
+	upWeights []*infra.Weights                  // the run\'s weights per up
+	runConfig map[infra.Color]map[string]string // the last up's run config overrides per colour
+	failUp    map[int]error                     // by up index
+	stuck     map[int]bool                      // by up index: the up succeeds but the listener keeps its weights
+	kill      map[int]bool                      // by up index: the process dies in this up (it never returns)
+	crash     map[int]fakeLock                  // by up index: the CLI is killed in this up and leaves its backend lock
+	killed    chan int                          // receives the index of the up the process died in
 	preview   []events.EngineEvent
 	destroys  []infra.Color
 }
@@ -140,6 +141,10 @@ func (f *fakeEngine) Outputs(_ context.Context, c infra.Color) (map[string]any, 
 // weights; a run without weights keeps what it serves (as infra.Run does).
 func (f *fakeEngine) Up(ctx context.Context, c infra.Color, opts UpOptions) (Changes, error) {
 	f.upWeights = append(f.upWeights, opts.Weights)
+	if f.runConfig == nil {
+		f.runConfig = map[infra.Color]map[string]string{}
+	}
+	f.runConfig[c] = opts.Config
 	return f.up(ctx, c, opts.Targets, opts.Weights)
 }
 
@@ -177,7 +182,7 @@ func (f *fakeEngine) up(ctx context.Context, c infra.Color, targets []string, w 
 	return Changes{Counts: map[string]int{"update": 1, "same": 40}, Touched: []string{lURN}}, nil
 }
 
-func (f *fakeEngine) Preview(context.Context, infra.Color) ([]events.EngineEvent, error) {
+func (f *fakeEngine) Preview(context.Context, infra.Color, UpOptions) ([]events.EngineEvent, error) {
 	return f.preview, nil
 }
 

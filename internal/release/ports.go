@@ -15,14 +15,12 @@ type Engine interface {
 	// Config returns the stack's config, defaults included: webapi keys without their
 	// namespace, other keys (aws:region) with theirs.
 	Config(ctx context.Context, c infra.Color) (map[string]string, error)
-	// SetConfig writes webapi keys into the stack's config (Pulumi.<stack>.yaml).
-	SetConfig(ctx context.Context, c infra.Color, kv map[string]string) error
 	// Outputs returns the stack's outputs; empty when it was never deployed.
 	Outputs(ctx context.Context, c infra.Color) (map[string]any, error)
 	// Up updates the stack with the run's options.
 	Up(ctx context.Context, c infra.Color, opts UpOptions) (Changes, error)
 	// Preview returns the engine events of a preview.
-	Preview(ctx context.Context, c infra.Color) ([]events.EngineEvent, error)
+	Preview(ctx context.Context, c infra.Color, run UpOptions) ([]events.EngineEvent, error)
 	// Destroy deletes every resource of the stack.
 	Destroy(ctx context.Context, c infra.Color) error
 }
@@ -35,6 +33,10 @@ type UpOptions struct {
 	// ListenerWeights; the edge stack only): a shift step's target, or the weights the
 	// tool read live on the ALB. Nil: the program keeps what the listener serves.
 	Weights *infra.Weights
+	// Config overrides stack config keys for this run only (infra.RunOptions.Config): the
+	// release inputs (appRef, desiredCapacity, minSize), which come from the release and
+	// the stacks' outputs and are never written into a checkout.
+	Config map[string]string
 }
 
 // Changes counts an update's resource operations and names what was touched.

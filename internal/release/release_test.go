@@ -283,21 +283,23 @@ func TestDeployRefusals(t *testing.T) {
 		assert.Equal(t, ExitRefused, ExitCode(err))
 		assert.ErrorContains(t, err, "green has 30% of traffic and this deploy would change its fleet")
 		assert.Empty(t, f.eng.ups)
-		assert.Empty(t, f.eng.config[infra.Green]["appRef"], "the refused deploy leaves the config as it was")
+		assert.Empty(t, f.eng.config[infra.Green]["appRef"], "nothing is ever written into the checkout")
 	})
 	t.Run("forced", func(t *testing.T) {
 		f := newFixture(30, infra.Blue)
 		f.eng.preview = fleetPreview()
 		require.NoError(t, f.r.Deploy(context.Background(), infra.Green, DeployOptions{AppRef: "v3", Force: true}))
 		assert.Equal(t, []string{"green[]"}, f.eng.ups)
-		assert.Equal(t, "v3", f.eng.config[infra.Green]["appRef"])
+		assert.Equal(t, "v3", f.eng.runConfig[infra.Green]["appRef"], "the version is a run option")
+		assert.Empty(t, f.eng.config[infra.Green]["appRef"], "and never written into the checkout")
 	})
 	t.Run("idle colour deploys", func(t *testing.T) {
 		f := newFixture(0, infra.Blue)
 		f.eng.preview = fleetPreview()
 		zero := 3
 		require.NoError(t, f.r.Deploy(context.Background(), infra.Green, DeployOptions{AppRef: "v3", DesiredCapacity: &zero}))
-		assert.Equal(t, "3", f.eng.config[infra.Green]["desiredCapacity"])
+		assert.Equal(t, "3", f.eng.runConfig[infra.Green]["desiredCapacity"])
+		assert.NotEqual(t, "3", f.eng.config[infra.Green]["desiredCapacity"], "never written into the checkout")
 	})
 	t.Run("invalid capacity is refused before anything is written", func(t *testing.T) {
 		f := newFixture(0, infra.Blue)
@@ -404,8 +406,8 @@ func TestRetireWaitsThenScalesToZero(t *testing.T) {
 	start := f.clock.now
 	require.NoError(t, f.r.Retire(context.Background(), infra.Green, 10*time.Minute))
 	assert.Equal(t, 10*time.Minute, f.clock.now.Sub(start))
-	assert.Equal(t, "0", f.eng.config[infra.Green]["desiredCapacity"])
-	assert.Equal(t, "0", f.eng.config[infra.Green]["minSize"])
+	assert.Equal(t, map[string]string{"desiredCapacity": "0", "minSize": "0"}, f.eng.runConfig[infra.Green], "scaled to zero by run options")
+	assert.NotEqual(t, "0", f.eng.config[infra.Green]["desiredCapacity"], "never written into the checkout")
 	assert.Equal(t, []string{"green[]"}, f.eng.ups)
 
 	// Someone shifts traffic to green during the wait: retire re-checks and refuses.
@@ -484,9 +486,22 @@ func TestDeployChangesLowersMinSizeWithTheCapacity(t *testing.T) {
 		{"current config invalid: minSize left alone", testutil.Green("minSize", "x"), capacity(0), map[string]string{"desiredCapacity": "0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, deployChanges(tc.config, tc.opts))
+			assert.Equal(t, tc.want, deployChanges(tc.config, nil, tc.opts))
 		})
 	}
+}
+
+// Without flags, a deploy runs what the colour's outputs say it runs, never what a
+// (possibly stale) checkout says: a push-to-main deploy does not downgrade a colour.
+func TestDeployChangesKeepTheDeployedVersionAndCapacity(t *testing.T) {
+	deployed := map[string]any{infra.OutAppRef: "v2.4.0", infra.OutDesired: 3.0}
+	assert.Equal(t, map[string]string{"appRef": "v2.4.0", "desiredCapacity": "3"},
+		deployChanges(testutil.Green("appRef", "v1.0.0", "desiredCapacity", "2", "maxSize", "4"), deployed, DeployOptions{}))
+	assert.Equal(t, map[string]string{"appRef": "v2.5.0", "desiredCapacity": "3"},
+		deployChanges(testutil.Green(), deployed, DeployOptions{AppRef: "v2.5.0"}), "the flag wins")
+	retired := map[string]any{infra.OutAppRef: "prebaked:ami-0123456789abcdef0", infra.OutDesired: 0.0}
+	assert.Equal(t, map[string]string{"desiredCapacity": "0", "minSize": "0"},
+		deployChanges(testutil.Green(), retired, DeployOptions{}), "a retired colour stays at 0; a prebaked AMI is no app ref")
 }
 
 func TestFleetChange(t *testing.T) {

@@ -156,7 +156,7 @@ func (r *Release) Preview(ctx context.Context, stacks []infra.Color) ([]preview.
 	var out []preview.Stack
 	var failed []string
 	for _, c := range stacks {
-		evs, err := r.Engine.Preview(ctx, c)
+		evs, err := r.Engine.Preview(ctx, c, UpOptions{})
 		p := preview.NewStack(c, evs)
 		p.Err = err
 		if err != nil {
