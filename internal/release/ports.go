@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/record"
 )
 
 // Engine is what the release logic needs from Pulumi: one stack per colour.
@@ -86,24 +87,9 @@ func (m Metrics) ErrorPercent() float64 {
 	return 100 * m.Errors5xx / m.Requests
 }
 
-// Clock lets tests run pauses without waiting.
-type Clock interface {
-	Now() time.Time
-	Sleep(ctx context.Context, d time.Duration) error
-}
+// Clock lets tests run pauses without waiting: the release record's (its lease renewer
+// runs on the same one).
+type Clock = record.Clock
 
 // RealClock is the wall clock; Sleep returns early when ctx ends.
-type RealClock struct{}
-
-func (RealClock) Now() time.Time { return time.Now() }
-
-func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+type RealClock = record.SystemClock
