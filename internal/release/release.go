@@ -61,8 +61,9 @@ type Release struct {
 	// Touched records, per targeted update, what the engine changed (for reporting and tests).
 	Touched []Changes
 
-	lease    *record.Lease // the lease this command holds, nil when none
-	lost     <-chan error  // the background renewer's report of a lost lease
+	intr     *interruptClock // when the command's context ended, for the restore budget
+	lease    *record.Lease   // the lease this command holds, nil when none
+	lost     <-chan error    // the background renewer's report of a lost lease
 	stopKeep context.CancelFunc
 }
 

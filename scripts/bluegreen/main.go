@@ -41,13 +41,21 @@ const exitCodesHelp = `Exit codes:
 func main() {
 	// SIGTERM too: a cancelled GitHub job gets SIGINT, then SIGTERM ~7.5 s later.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCommand(defaultDeps()).ExecuteContext(ctx)
+	d := defaultDeps()
+	for _, wire := range testWiring {
+		wire(&d)
+	}
+	err := newRootCommand(d).ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bluegreen: %v\n", err)
 	}
 	os.Exit(release.ExitCode(err))
 }
+
+// testWiring changes the deps of a test build of the tool (awsdouble_wiring.go, build
+// tag awsdouble); a production build has none.
+var testWiring []func(*deps)
 
 // deps builds what the commands use; tests replace it.
 type deps struct {
@@ -59,6 +67,8 @@ type deps struct {
 	newStore func(ctx context.Context, eng release.Engine) (record.Store, error)
 	owner    record.Owner
 	clock    release.Clock
+	// checkpoint is Release.Checkpoint: nil but in a test build.
+	checkpoint func(name string)
 }
 
 func defaultDeps() deps {
@@ -168,7 +178,7 @@ func releaseFactory(d deps, g *globalFlags) newReleaseFunc {
 			}
 		}
 		r := &release.Release{Engine: eng, Clock: d.clock, Out: d.out, Owner: d.owner, RenewEvery: release.DefaultLeaseTTL / 3,
-			ProcessAlive: engine.ProcessAlive}
+			ProcessAlive: engine.ProcessAlive, Checkpoint: d.checkpoint}
 		if locks, ok := eng.(release.BackendLocks); ok {
 			r.Locks = locks
 		}
