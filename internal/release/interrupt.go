@@ -1,6 +1,7 @@
 package release
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -88,9 +89,10 @@ func (r *Release) interrupted(ctx context.Context, st *state, rec record.Record,
 func (r *Release) restoreDirectly(ctx context.Context, st *state, rec record.Record, msg string) (infra.Weights, error) {
 	stable := rec.StableColor
 	setter, ok := r.Health.(ListenerSetter)
-	left := InterruptBudget
+	budget := cmp.Or(r.InterruptBudget, InterruptBudget)
+	left := budget
 	if r.intr != nil {
-		left = r.intr.left(InterruptBudget)
+		left = r.intr.left(budget)
 	}
 	switch {
 	case stable == "" || st.deployed == nil:
@@ -98,7 +100,7 @@ func (r *Release) restoreDirectly(ctx context.Context, st *state, rec record.Rec
 	case !ok:
 		return infra.Weights{}, errors.New("no AWS client that can modify the listener")
 	case left < minDirectRestore:
-		return infra.Weights{}, fmt.Errorf("%s of the %s budget left, less than the %s a direct restore needs", left.Round(time.Millisecond), InterruptBudget, minDirectRestore)
+		return infra.Weights{}, fmt.Errorf("%s of the %s budget left, less than the %s a direct restore needs", max(left, 0).Round(time.Millisecond), budget, minDirectRestore)
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), left)
 	defer cancel()

@@ -55,6 +55,9 @@ type Release struct {
 	Locks BackendLocks
 	// ProcessAlive says whether a process of this host runs (nil: always assumed to).
 	ProcessAlive func(pid int) bool
+	// InterruptBudget bounds the direct restore after an interrupt, counted from the
+	// interrupt (0: InterruptBudget, a cancelled GitHub job's SIGINT-to-SIGKILL time).
+	InterruptBudget time.Duration
 	// Checkpoint, when set, is called at the named points of a release (Checkpoint*
 	// constants): a seam for tests that kill the tool there.
 	Checkpoint func(name string)

@@ -31,12 +31,14 @@ import (
 
 const exitCodesHelp = `Exit codes:
   0  done (or, with --manual, paused at a step awaiting promote)
-  1  failed (an engine or AWS error; an interrupt; for a shift, also a failed rollback:
+  1  failed (an engine or AWS error; an interrupt that could not restore traffic in time:
+     the release record keeps where it stopped; for a shift, also a failed rollback:
      ROLLBACK FAILED, the release record says restoring and the next rollback finishes it)
   2  bad arguments; nothing ran
   3  refused by a safety check; nothing changed (also: another run holds the release
      lease, or a watch found the traffic moved by someone else and stopped without touching it)
-  4  a shift failed its checks and was rolled back (weights restored and verified)`
+  4  a shift failed its checks and was rolled back (weights restored and verified); also a
+     shift interrupted by SIGINT/SIGTERM whose traffic was restored directly in time`
 
 func main() {
 	// SIGTERM too: a cancelled GitHub job gets SIGINT, then SIGTERM ~7.5 s later.
