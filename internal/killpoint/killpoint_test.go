@@ -310,3 +310,45 @@ func waitFor(t *testing.T, r *run, s string) {
 		}
 	}
 }
+
+// SIGINT during a step's update, while the Pulumi CLI holds the backend lock: the CLI gets
+// its one interrupt and stops cleanly (no lock left), and the tool restores directly
+// within the budget, or, if the CLI took the budget, records the release interrupted;
+// either way the next rollback reaches the stable colour.
+func TestInterruptDuringTheUpdate(t *testing.T) {
+	t.Parallel()
+	w := world(t)
+	r := start(t, w, nil, shiftArgs...)
+	waitFor(t, r, "step 1/2 green 10%: setting")
+	locks := filepath.Join(strings.TrimPrefix(w.Backend, "file://"), ".pulumi", "locks")
+	require.Eventually(t, func() bool {
+		found, _ := filepath.Glob(filepath.Join(locks, "*", "*", "*", "*.json"))
+		return len(found) > 0
+	}, time.Minute, 20*time.Millisecond, "the CLI takes the backend lock")
+	sent := time.Now()
+	require.NoError(t, r.cmd.Process.Signal(syscall.SIGINT))
+	code := r.wait(t)
+	took := time.Since(sent)
+	out := r.out.String()
+	t.Logf("SIGINT during the update: exit %d, %s from the signal to the exit\n%s", code, took.Round(time.Millisecond), out)
+	assert.Less(t, took, 10*time.Second, "done before a cancelled job's SIGKILL")
+	left, _ := filepath.Glob(filepath.Join(locks, "*", "*", "*", "*.json"))
+	assert.Empty(t, left, "the CLI, interrupted once, released its lock")
+	rec := loadRecord(t, w)
+	require.NotNil(t, rec.Release)
+	switch code {
+	case release.ExitRolledBack:
+		assert.Equal(t, infra.Weights{Blue: 100}, live(t, w))
+		assert.True(t, strings.HasPrefix(rec.Release.Message, release.ReconcilePending), rec.Release.Message)
+	case release.ExitFailed:
+		assert.Contains(t, out, "interrupted at step 1/2 green 10%")
+		assert.NotEqual(t, record.PhaseDone, rec.Release.Phase, "the record keeps where it stopped")
+	default:
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	code, out = tool1(t, w, nil, "rollback")
+	t.Logf("next rollback: exit %d\n%s", code, out)
+	assert.Contains(t, []int{0, release.ExitRefused}, code, out)
+	assert.Equal(t, infra.Weights{Blue: 100}, live(t, w), "the stable colour serves everything")
+	assert.Equal(t, record.PhaseDone, loadRecord(t, w).Release.Phase)
+}
