@@ -22,6 +22,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -309,6 +310,27 @@ func (e *Auto) Destroy(ctx context.Context, c infra.Color) error {
 	}
 	if _, err := s.Destroy(ctx, opts...); err != nil {
 		return fmt.Errorf("stack %s: destroy: %w", c, err)
+	}
+	return nil
+}
+
+// Refresh reads the live state of the targeted resources (all when none) into the
+// stack's state, without running the program: after the tool set a listener's weights
+// directly (an interrupted release's restore), state learns what the listener serves.
+func (e *Auto) Refresh(ctx context.Context, c infra.Color, targets []string) error {
+	s, err := e.stack(ctx, c)
+	if err != nil {
+		return err
+	}
+	opts := []optrefresh.Option{}
+	if e.progress != nil {
+		opts = append(opts, optrefresh.ProgressStreams(e.progress))
+	}
+	if len(targets) > 0 {
+		opts = append(opts, optrefresh.Target(targets))
+	}
+	if _, err := s.Refresh(ctx, opts...); err != nil {
+		return fmt.Errorf("stack %s: refresh: %w", c, err)
 	}
 	return nil
 }

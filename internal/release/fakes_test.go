@@ -83,6 +83,7 @@ type fakeEngine struct {
 	killed    chan int                          // receives the index of the up the process died in
 	preview   []events.EngineEvent
 	destroys  []infra.Color
+	refreshed []string // "blue[urn]" per refresh
 }
 
 func edgeOutputs(w infra.Weights) map[string]any {
@@ -184,6 +185,11 @@ func (f *fakeEngine) up(ctx context.Context, c infra.Color, targets []string, w 
 
 func (f *fakeEngine) Preview(context.Context, infra.Color, UpOptions) ([]events.EngineEvent, error) {
 	return f.preview, nil
+}
+
+func (f *fakeEngine) Refresh(_ context.Context, c infra.Color, targets []string) error {
+	f.refreshed = append(f.refreshed, fmt.Sprintf("%s%v", c, targets))
+	return nil
 }
 
 func (f *fakeEngine) Destroy(_ context.Context, c infra.Color) error {

@@ -24,6 +24,9 @@ type Engine interface {
 	Preview(ctx context.Context, c infra.Color, run UpOptions) ([]events.EngineEvent, error)
 	// Destroy deletes every resource of the stack.
 	Destroy(ctx context.Context, c infra.Color) error
+	// Refresh reads the live state of the targeted resources into the stack's state
+	// (pulumi refresh --target), without running the program.
+	Refresh(ctx context.Context, c infra.Color, targets []string) error
 }
 
 // UpOptions are what one update decides, as opposed to the stack's config.
@@ -66,6 +69,13 @@ type Health interface {
 	ListenerWeights(ctx context.Context, listenerArn string) (map[string]int, error)
 	// Metrics are one target group's requests, 5xx and p99 latency over [start, end).
 	Metrics(ctx context.Context, albArnSuffix, targetGroupArnSuffix string, start, end time.Time) (Metrics, error)
+}
+
+// ListenerSetter sets a listener's forward weights directly (ELBv2 ModifyListener),
+// without an engine run: the restore after an interrupt, which must finish within the
+// seconds a cancelled job has. internal/awsops implements it.
+type ListenerSetter interface {
+	SetListenerWeights(ctx context.Context, listenerArn string, weights map[string]int) error
 }
 
 // TargetCounts is a target group's registered and healthy targets.

@@ -55,14 +55,18 @@ type Release struct {
 	Locks BackendLocks
 	// ProcessAlive says whether a process of this host runs (nil: always assumed to).
 	ProcessAlive func(pid int) bool
+	// InterruptBudget bounds the direct restore after an interrupt, counted from the
+	// interrupt (0: InterruptBudget, a cancelled GitHub job's SIGINT-to-SIGKILL time).
+	InterruptBudget time.Duration
 	// Checkpoint, when set, is called at the named points of a release (Checkpoint*
 	// constants): a seam for tests that kill the tool there.
 	Checkpoint func(name string)
 	// Touched records, per targeted update, what the engine changed (for reporting and tests).
 	Touched []Changes
 
-	lease    *record.Lease // the lease this command holds, nil when none
-	lost     <-chan error  // the background renewer's report of a lost lease
+	intr     *interruptClock // when the command's context ended, for the restore budget
+	lease    *record.Lease   // the lease this command holds, nil when none
+	lost     <-chan error    // the background renewer's report of a lost lease
 	stopKeep context.CancelFunc
 }
 

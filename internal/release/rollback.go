@@ -33,6 +33,9 @@ func (r *Release) Rollback(ctx context.Context, opts RollbackOptions) error {
 		return err
 	}
 	defer r.stopKeeping()
+	if err := r.reconcile(ctx, st); err != nil {
+		return r.settle(ctx, err)
+	}
 	to, why, err := rollbackTarget(st.rec, st.live, opts)
 	if err == nil {
 		err = r.refuseUnhealthy(ctx, st, to, opts.Force)

@@ -39,6 +39,10 @@ func (r *Release) Shift(ctx context.Context, opts ShiftOptions) error {
 		return err
 	}
 	defer r.stopKeeping()
+	defer r.watchInterrupt(ctx)()
+	if err := r.reconcile(ctx, st); err != nil {
+		return r.settle(ctx, err)
+	}
 	if rel := st.active(); rel != nil {
 		if rel.Target != opts.Target {
 			return Refusef("release %s (%s into %s) is in progress: finish it with `bluegreen shift %s` or `bluegreen rollback` first", rel.ID, rel.AppRef, rel.Target, rel.Target)
@@ -241,7 +245,7 @@ func (r *Release) watchStep(ctx context.Context, st *state, rec record.Record, l
 // other failure restores all traffic to the stable colour.
 func (r *Release) fail(ctx context.Context, st *state, rec record.Record, label string, cause error) error {
 	if ctx.Err() != nil {
-		return r.interrupted(ctx, rec, label, cause)
+		return r.interrupted(ctx, st, rec, label, cause)
 	}
 	r.printf("%s: FAILED: %v\n", label, cause)
 	if errors.As(cause, new(Refusal)) {
@@ -251,17 +255,6 @@ func (r *Release) fail(ctx context.Context, st *state, rec record.Record, label 
 		return cause
 	}
 	return r.restore(ctx, st, rec, label, cause)
-}
-
-// interrupted records where an interrupt (SIGINT, SIGTERM) stopped the release and
-// leaves it in progress, with the lease: the next command resumes or rolls it back.
-func (r *Release) interrupted(ctx context.Context, rec record.Record, label string, cause error) error {
-	rel := rec.Release
-	msg := fmt.Sprintf("interrupted at %s, phase %s (%v)", label, rel.Phase, cause)
-	r.note(ctx, record.Entry{Action: "interrupted", Version: rel.AppRef, To: &rel.To, Message: msg})
-	r.printf("%s: %s\n", label, msg)
-	return fmt.Errorf("%s: the release record keeps release %s there; run `bluegreen shift %s` to resume it, or `bluegreen rollback` (to %s)",
-		msg, rel.ID, rel.Target, rec.StableColor)
 }
 
 // Promote continues a paused manual release with its next step (or straight to its last
@@ -282,6 +275,7 @@ func (r *Release) Promote(ctx context.Context, full bool) error {
 		return err
 	}
 	defer r.stopKeeping()
+	defer r.watchInterrupt(ctx)()
 	if err := consistent(st.rec, st.live); err != nil {
 		return err
 	}

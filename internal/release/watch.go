@@ -96,7 +96,7 @@ func (r *Release) restore(ctx context.Context, st *state, rec record.Record, lab
 	r.printf("%s: restoring %s\n", label, to)
 	if err := r.applyRestore(ctx, st, to); err != nil {
 		if ctx.Err() != nil {
-			return r.interrupted(ctx, rec, label, err)
+			return r.interrupted(ctx, st, rec, label, err)
 		}
 		return fmt.Errorf("ROLLBACK FAILED (the listener may serve %s; the release record says restoring, so `bluegreen rollback` finishes it): %v (shift failure: %w)", live, err, cause)
 	}

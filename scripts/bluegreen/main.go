@@ -31,23 +31,33 @@ import (
 
 const exitCodesHelp = `Exit codes:
   0  done (or, with --manual, paused at a step awaiting promote)
-  1  failed (an engine or AWS error; an interrupt; for a shift, also a failed rollback:
+  1  failed (an engine or AWS error; an interrupt that could not restore traffic in time:
+     the release record keeps where it stopped; for a shift, also a failed rollback:
      ROLLBACK FAILED, the release record says restoring and the next rollback finishes it)
   2  bad arguments; nothing ran
   3  refused by a safety check; nothing changed (also: another run holds the release
      lease, or a watch found the traffic moved by someone else and stopped without touching it)
-  4  a shift failed its checks and was rolled back (weights restored and verified)`
+  4  a shift failed its checks and was rolled back (weights restored and verified); also a
+     shift interrupted by SIGINT/SIGTERM whose traffic was restored directly in time`
 
 func main() {
 	// SIGTERM too: a cancelled GitHub job gets SIGINT, then SIGTERM ~7.5 s later.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCommand(defaultDeps()).ExecuteContext(ctx)
+	d := defaultDeps()
+	for _, wire := range testWiring {
+		wire(&d)
+	}
+	err := newRootCommand(d).ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bluegreen: %v\n", err)
 	}
 	os.Exit(release.ExitCode(err))
 }
+
+// testWiring changes the deps of a test build of the tool (awsdouble_wiring.go, build
+// tag awsdouble); a production build has none.
+var testWiring []func(*deps)
 
 // deps builds what the commands use; tests replace it.
 type deps struct {
@@ -59,6 +69,8 @@ type deps struct {
 	newStore func(ctx context.Context, eng release.Engine) (record.Store, error)
 	owner    record.Owner
 	clock    release.Clock
+	// checkpoint is Release.Checkpoint: nil but in a test build.
+	checkpoint func(name string)
 }
 
 func defaultDeps() deps {
@@ -168,7 +180,7 @@ func releaseFactory(d deps, g *globalFlags) newReleaseFunc {
 			}
 		}
 		r := &release.Release{Engine: eng, Clock: d.clock, Out: d.out, Owner: d.owner, RenewEvery: release.DefaultLeaseTTL / 3,
-			ProcessAlive: engine.ProcessAlive}
+			ProcessAlive: engine.ProcessAlive, Checkpoint: d.checkpoint}
 		if locks, ok := eng.(release.BackendLocks); ok {
 			r.Locks = locks
 		}
