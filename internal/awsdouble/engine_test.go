@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/local"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -71,41 +70,6 @@ func changesOtherThanSame(changes map[string]int) map[string]int {
 	delete(out, "same")
 	delete(out, "read")
 	return out
-}
-
-func TestEngineBlueThenGreenOnTheDoubleAndSecondUpsChangeNothing(t *testing.T) {
-	w := newEngineWorld(t, map[string]testutil.StackConfig{"blue": testutil.Blue(), "green": testutil.Green()})
-	ctx := context.Background()
-	start := time.Now()
-
-	blue := w.stack(t, ctx, "blue")
-	created := w.up(t, ctx, blue)
-	assert.Greater(t, created["create"], 40, "blue creates the network, the edge and its fleet")
-	green := w.stack(t, ctx, "green") // reads blue's outputs through a real StackReference
-	assert.Greater(t, w.up(t, ctx, green)["create"], 5)
-
-	out, err := blue.Outputs(ctx)
-	require.NoError(t, err)
-	assert.Regexp(t, `^vpc-[0-9a-f]{17}$`, out[infra.OutVpcID].Value)
-	assert.Regexp(t, `^arn:aws:elasticloadbalancing:eu-west-1:000000000000:listener/app/edge-alb-[0-9a-f]{7}/[0-9a-f]{16}/[0-9a-f]{16}$`,
-		out[infra.OutListenerArn].Value)
-	assert.Regexp(t, `^app/edge-alb-[0-9a-f]{7}/[0-9a-f]{16}$`, out[infra.OutAlbArnSuffix].Value)
-
-	// Idempotence: a second up of each stack, with nothing changed, changes nothing.
-	assert.Empty(t, changesOtherThanSame(w.up(t, ctx, blue)), "second up of blue")
-	assert.Empty(t, changesOtherThanSame(w.up(t, ctx, green)), "second up of green")
-	t.Logf("blue (%d resources created) and green up twice on the double in %s", created["create"], time.Since(start).Round(time.Second))
-
-	// Both fleets run their desired capacity, registered and healthy in their target groups.
-	double := w.env.Double()
-	for _, c := range infra.Colors {
-		s := map[infra.Color]auto.Stack{infra.Blue: blue, infra.Green: green}[c]
-		so, err := s.Outputs(ctx)
-		require.NoError(t, err)
-		insts, err := double.Instances(so[infra.OutAsgName].Value.(string))
-		require.NoError(t, err)
-		assert.Len(t, insts, 2, "%s instances", c)
-	}
 }
 
 func TestEngineRefreshSeesAListenerModifiedThroughTheAPI(t *testing.T) {

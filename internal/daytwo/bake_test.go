@@ -117,7 +117,10 @@ func (w *bakeWorld) appendToScript(t *testing.T, rel string) {
 	require.NoError(t, errors.Join(err, f.Close()))
 }
 
-func TestBakeFirstUpBakesBothStagesAndTheFleetRunsTheAppAmi(t *testing.T) {
+// One World, three facts in order: the first up bakes both stages and the fleet runs
+// the app AMI; a second up with nothing changed bakes nothing; and a second checkout
+// of the same commit in another folder bakes nothing either.
+func TestBakeFirstUpBakesBothStagesThenNothingTwice(t *testing.T) {
 	t.Parallel()
 	w := newBakeWorld(t)
 	builds, stages := w.upBaking(t)
@@ -129,19 +132,18 @@ func TestBakeFirstUpBakesBothStagesAndTheFleetRunsTheAppAmi(t *testing.T) {
 	gotApp, gotPrereq := w.amiOutputs(t)
 	assert.Equal(t, app.Ami, gotApp)
 	assert.Equal(t, prereq.Ami, gotPrereq)
-}
-
-func TestBakeSecondUpBakesNothing(t *testing.T) {
-	t.Parallel()
-	w := newBakeWorld(t)
-	_, stages := w.upBaking(t)
-	require.Len(t, stages, 2)
-	ami := w.launchTemplateAmi(t)
 
 	assert.Empty(t, enginetest.Changed(w.Plan(t, infra.Blue)), "nothing changed: nothing to do")
 	_, stages = w.upBaking(t)
 	assert.Empty(t, stages, "nothing changed: nothing baked")
-	assert.Equal(t, ami, w.launchTemplateAmi(t))
+	assert.Equal(t, app.Ami, w.launchTemplateAmi(t))
+
+	other := w.secondCheckout(t)
+	require.NotEqual(t, w.Dir, other.Dir)
+	assert.Empty(t, enginetest.Changed(other.Plan(t, infra.Blue)), "another folder, same commit: nothing to do")
+	_, stages = other.upBaking(t)
+	assert.Empty(t, stages, "another folder, same commit: nothing baked")
+	assert.Equal(t, app.Ami, other.launchTemplateAmi(t))
 }
 
 // bakeTemplateRefers says whether a stage's template refers to a script (the test's
@@ -192,21 +194,6 @@ func TestBakeChangedPrerequisitesScriptRebakesBothStages(t *testing.T) {
 	assert.Equal(t, first[1].Hash, builds[1].Hash, "the app's own inputs did not change")
 	assert.Equal(t, builds[0].Ami, builds[1].SourceAmi, "the app is baked on the new prerequisites AMI")
 	assert.Equal(t, builds[1].Ami, w.launchTemplateAmi(t))
-}
-
-func TestBakeSecondCheckoutOfTheSameCommitBakesNothing(t *testing.T) {
-	t.Parallel()
-	w := newBakeWorld(t)
-	_, stages := w.upBaking(t)
-	require.Len(t, stages, 2)
-	ami := w.launchTemplateAmi(t)
-
-	other := w.secondCheckout(t)
-	require.NotEqual(t, w.Dir, other.Dir)
-	assert.Empty(t, enginetest.Changed(other.Plan(t, infra.Blue)), "another folder, same commit: nothing to do")
-	_, stages = other.upBaking(t)
-	assert.Empty(t, stages, "another folder, same commit: nothing baked")
-	assert.Equal(t, ami, other.launchTemplateAmi(t))
 }
 
 // The day-two matrix's app-ref row: a new appRef re-bakes the app on the same
