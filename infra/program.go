@@ -119,7 +119,7 @@ func edgeStack(ctx *pulumi.Context, cfg *Config, opts RunOptions) (pulumi.Map, e
 	if err != nil {
 		return nil, err
 	}
-	edge, err := NewEdge(ctx, "edge", &EdgeArgs{
+	edge, err := NewEdge(ctx, EdgeName, &EdgeArgs{
 		VpcID:              network.VpcID.ToStringOutput(),
 		PublicSubnetIDs:    network.PublicSubnetIDs,
 		IngressCidrs:       cfg.IngressCidrs,

@@ -131,6 +131,12 @@ func (st *state) requireDeployed() error {
 	if st.deployed == nil || st.deployed.ListenerURN == "" || st.deployed.ListenerArn == "" {
 		return Refusef("the edge stack %s has not been deployed (%s): run `bluegreen deploy %s` first", st.edge, st.undeployed, st.edge)
 	}
+	// An edge deployed before the listeners were named by port still names the old
+	// listener in its outputs, and `up --target` does not follow aliases (CLI v3.274.1):
+	// a targeted update of it would change nothing on AWS.
+	if !infra.IsTrafficListenerURN(st.deployed.ListenerURN) {
+		return Refusef("the edge stack %s was deployed by an older program (its traffic listener is %s): run `bluegreen deploy %s` once to upgrade it in place, then retry", st.edge, st.deployed.ListenerURN, st.edge)
+	}
 	return nil
 }
 

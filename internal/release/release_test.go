@@ -561,3 +561,16 @@ func TestDeployDuringAPauseKeepsThePausedLease(t *testing.T) {
 	assert.Equal(t, f.clock.now.Add(PausedLeaseTTL), rec.Lease.Expires)
 	assert.Equal(t, record.PhasePaused, rec.Release.Phase)
 }
+
+// An edge deployed before the listeners were named by port names its old listener in its
+// outputs; `up --target` does not follow aliases, so a shift targeting it would change
+// nothing on AWS. The tool refuses and says to deploy the edge once first.
+func TestShiftRefusesAnEdgeDeployedWithTheOldListenerName(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	f.aws.outputs[infra.Blue][infra.OutListenerURN] = "urn:pulumi:blue::webapi::" + infra.TypeEdge + "$aws:lb/listener:Listener::edge-http"
+	err := f.r.Shift(context.Background(), ShiftOptions{Target: infra.Green, Steps: []int{10, 100}, Pause: time.Minute, Interval: time.Minute})
+	assert.Equal(t, ExitRefused, ExitCode(err))
+	assert.ErrorContains(t, err, "run `bluegreen deploy blue` once to upgrade it in place")
+	assert.Empty(t, f.eng.ups, "nothing was updated")
+	assert.True(t, infra.IsTrafficListenerURN(lURN))
+}
