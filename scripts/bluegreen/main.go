@@ -47,7 +47,7 @@ func main() {
 	for _, wire := range testWiring {
 		wire(&d)
 	}
-	err := newRootCommand(d).ExecuteContext(ctx)
+	err := execute(ctx, newRootCommand(d), os.Args[1:])
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bluegreen: %v\n", err)
@@ -131,8 +131,8 @@ use the SDK's normal credential chain.
 The live listener on the ALB decides the traffic; the release record (stable colour, step plan,
 the release in progress, the lease, the history) lives beside the backend: under a file or S3
 backend's root (.webapi/release/webapi), or where WEBAPI_RELEASE_STORE (s3://… or file://…)
-points, which a Pulumi Cloud backend needs. Nothing of a release is written to Pulumi.<stack>.yaml
-except deploy's --app-ref and --desired-capacity.
+points, which a Pulumi Cloud backend needs. Nothing of a release is written to Pulumi.<stack>.yaml:
+deploy's --app-ref and --desired-capacity, like the live weights, go to the program as run options.
 
 ` + exitCodesHelp,
 		SilenceUsage:  true,
@@ -227,4 +227,18 @@ func colorArg(args []string) (infra.Color, error) {
 		return "", release.UsageError{Err: err}
 	}
 	return c, nil
+}
+
+// execute runs the root command. An error that comes before any command ran is cobra's
+// own (an unknown command or flag, a bad flag value, a wrong number of arguments): bad
+// usage, exit 2, like the tool's own usage errors.
+func execute(ctx context.Context, root *cobra.Command, args []string) error {
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil && !started {
+		return release.UsageError{Err: err}
+	}
+	return err
 }

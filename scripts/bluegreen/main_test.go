@@ -46,3 +46,33 @@ func TestCLIUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// Cobra's own errors are bad usage too (exit 2), and values that compare false with
+// everything (NaN) or are out of range cannot turn a gate off.
+func TestCobraErrorsAndBadNumbersAreUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"nonsense"},                         // unknown command
+		{"status", "--no-such-flag"},         // unknown flag
+		{"shift", "green", "--pause", "5xm"}, // bad duration
+		{"shift"},                            // wrong number of arguments
+		{"destroy", "blue", "green"},         // wrong number of arguments
+		{"deploy", "green", "--desired-capacity", "two"},
+		{"shift", "green", "--max-5xx-percent", "NaN", "--max-p99", "1s"},
+		{"shift", "green", "--max-5xx-percent", "Inf", "--max-p99", "1s"},
+		{"shift", "green", "--max-5xx-percent", "101", "--max-p99", "1s"},
+		{"shift", "green", "--max-5xx-percent", "-1", "--max-p99", "1s"},
+	} {
+		t.Run(fmt.Sprint(args), func(t *testing.T) {
+			d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},
+				newEngine: func(string, io.Writer) (release.Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
+				newHealth: func(context.Context, string) (release.Health, error) {
+					t.Fatal("no AWS for bad input")
+					return nil, nil
+				},
+			}
+			err := execute(context.Background(), newRootCommand(d), args)
+			require.Error(t, err)
+			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -34,8 +35,10 @@ func shiftFlags(cmd *cobra.Command) func() (release.ShiftOptions, error) {
 		}
 		opts := release.ShiftOptions{Steps: s, Pause: pause, Interval: interval, Manual: manual}
 		if cmd.Flags().Changed("max-5xx-percent") || cmd.Flags().Changed("max-p99") {
-			if max5xx <= 0 || maxP99 <= 0 {
-				return release.ShiftOptions{}, release.Usagef("--max-5xx-percent and --max-p99 go together and must be above 0")
+			// NaN compares false with everything: without the explicit check it would turn
+			// the 5xx gate off.
+			if math.IsNaN(max5xx) || math.IsInf(max5xx, 0) || max5xx <= 0 || max5xx > 100 || maxP99 <= 0 {
+				return release.ShiftOptions{}, release.Usagef("--max-5xx-percent %v and --max-p99 %s go together: a percentage above 0 and at most 100, and a duration above 0", max5xx, maxP99)
 			}
 			opts.Limits = &release.Limits{Max5xxPercent: max5xx, MaxP99: maxP99}
 		}
