@@ -20,8 +20,11 @@ import (
 //
 //	<dir>/Pulumi.<stack>.yaml        the stack files; they carry the passphrase's encryptionsalt
 //	<dir>/aws.json                   the double's store: what "AWS" holds
-//	<dir>/backend/.pulumi/meta.yaml  the file backend: its layout version, and
-//	<dir>/backend/.pulumi/stacks/... each stack's checkpoint
+//	<dir>/pulumi-state/meta.yaml     the file backend's .pulumi directory: its layout
+//	<dir>/pulumi-state/stacks/...    version, and each stack's checkpoint
+//
+// (named pulumi-state, not .pulumi, so nothing in the repository looks like real state
+// that was committed by mistake)
 //
 // The backend's history, backups and locks are left out: the file backend reads a stack
 // from its checkpoint alone (pkg/backend/diy/state.go, getCheckpoint reads
@@ -32,7 +35,7 @@ import (
 // file), they take no part in a diff, and the next update writes them afresh.
 const (
 	fixtureStore   = "aws.json"
-	fixtureBackend = "backend"
+	fixtureBackend = "pulumi-state" // the contents of the backend's .pulumi directory
 )
 
 // loadFixture copies a saved World into this one: stack files into the project dir,
@@ -47,7 +50,7 @@ func (w *World) loadFixture(t testing.TB, dir string) {
 		copyFile(t, f, filepath.Join(w.Dir, filepath.Base(f)))
 	}
 	copyFile(t, filepath.Join(dir, fixtureStore), w.AWS.StateFile)
-	if err := os.CopyFS(strings.TrimPrefix(w.Backend, "file://"), os.DirFS(filepath.Join(dir, fixtureBackend))); err != nil {
+	if err := os.CopyFS(filepath.Join(strings.TrimPrefix(w.Backend, "file://"), ".pulumi"), os.DirFS(filepath.Join(dir, fixtureBackend))); err != nil {
 		t.Fatalf("enginetest: fixture %s: copying the backend: %v", dir, err)
 	}
 }
@@ -76,7 +79,7 @@ func (w *World) SaveFixture(t testing.TB, dir string) {
 	}
 	copyFile(t, w.AWS.StateFile, filepath.Join(dir, fixtureStore))
 	state := filepath.Join(strings.TrimPrefix(w.Backend, "file://"), ".pulumi")
-	copyFile(t, filepath.Join(state, "meta.yaml"), filepath.Join(dir, fixtureBackend, ".pulumi", "meta.yaml"))
+	copyFile(t, filepath.Join(state, "meta.yaml"), filepath.Join(dir, fixtureBackend, "meta.yaml"))
 	checkpoints, err := filepath.Glob(filepath.Join(state, "stacks", "*", "*.json"))
 	if err != nil || len(checkpoints) == 0 {
 		t.Fatalf("enginetest: no stack checkpoint under %s (%v)", state, err)
@@ -93,7 +96,7 @@ func (w *World) SaveFixture(t testing.TB, dir string) {
 		if err != nil {
 			t.Fatalf("enginetest: checkpoint %s: %v", f, err)
 		}
-		writeFile(t, filepath.Join(dir, fixtureBackend, ".pulumi", rel), b)
+		writeFile(t, filepath.Join(dir, fixtureBackend, rel), b)
 	}
 }
 

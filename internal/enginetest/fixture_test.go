@@ -18,10 +18,10 @@ func checkFixtureRoundTrip(t *testing.T, w *World) {
 	t.Helper()
 	dir := t.TempDir()
 	w.SaveFixture(t, dir)
-	for _, f := range []string{"Pulumi.blue.yaml", "aws.json", "backend/.pulumi/meta.yaml", "backend/.pulumi/stacks/webapi/blue.json"} {
+	for _, f := range []string{"Pulumi.blue.yaml", "aws.json", "pulumi-state/meta.yaml", "pulumi-state/stacks/webapi/blue.json"} {
 		assert.FileExists(t, filepath.Join(dir, f))
 	}
-	checkpoint, err := os.ReadFile(filepath.Join(dir, "backend/.pulumi/stacks/webapi/blue.json"))
+	checkpoint, err := os.ReadFile(filepath.Join(dir, "pulumi-state/stacks/webapi/blue.json"))
 	require.NoError(t, err)
 	assert.NotContains(t, string(checkpoint), "sourcePosition", "no machine paths in a fixture")
 
