@@ -92,14 +92,7 @@ func Update(ctx context.Context, s Store, change func(Record) (Record, error)) (
 // colliding spread out instead of retrying in lockstep.
 func backoff(ctx context.Context, attempt int) error {
 	ceiling := min(time.Duration(attempt)*2*time.Millisecond, 100*time.Millisecond)
-	t := time.NewTimer(rand.N(ceiling) + time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return SystemClock{}.Sleep(ctx, rand.N(ceiling)+time.Millisecond)
 }
 
 // newID returns 16 random bytes in hex: write ids and lease tokens.

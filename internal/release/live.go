@@ -127,6 +127,19 @@ func (r *Release) readLive(ctx context.Context, st *state) (infra.Weights, error
 	return infra.WeightsFor(int(math.Round(100 * float64(g) / float64(b+g)))), nil
 }
 
+// lookDeployed is look, refused unless the edge stack is deployed: what every command
+// that moves traffic starts with.
+func (r *Release) lookDeployed(ctx context.Context) (*state, error) {
+	st, err := r.look(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.requireDeployed(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
 func (st *state) requireDeployed() error {
 	if st.deployed == nil || st.deployed.ListenerURN == "" || st.deployed.ListenerArn == "" {
 		return Refusef("the edge stack %s has not been deployed (%s): run `bluegreen deploy %s` first", st.edge, st.undeployed, st.edge)

@@ -22,11 +22,8 @@ type RollbackOptions struct {
 // served before its first shift; a completed release only with Revert; anywhere with To.
 // With no release to roll back it changes nothing and says why.
 func (r *Release) Rollback(ctx context.Context, opts RollbackOptions) error {
-	st, err := r.look(ctx)
+	st, err := r.lookDeployed(ctx)
 	if err != nil {
-		return err
-	}
-	if err := st.requireDeployed(); err != nil {
 		return err
 	}
 	if err := r.takeLease(ctx); err != nil {

@@ -28,11 +28,8 @@ type ShiftOptions struct {
 // target is resumed where the record says it stopped, with its recorded plan. Any
 // failure restores all traffic to the stable colour.
 func (r *Release) Shift(ctx context.Context, opts ShiftOptions) error {
-	st, err := r.look(ctx)
+	st, err := r.lookDeployed(ctx)
 	if err != nil {
-		return err
-	}
-	if err := st.requireDeployed(); err != nil {
 		return err
 	}
 	if err := r.takeLease(ctx); err != nil {
@@ -260,11 +257,8 @@ func (r *Release) fail(ctx context.Context, st *state, rec record.Record, label 
 // Promote continues a paused manual release with its next step (or straight to its last
 // with full), with the release's recorded plan.
 func (r *Release) Promote(ctx context.Context, full bool) error {
-	st, err := r.look(ctx)
+	st, err := r.lookDeployed(ctx)
 	if err != nil {
-		return err
-	}
-	if err := st.requireDeployed(); err != nil {
 		return err
 	}
 	rel := st.active()
