@@ -21,11 +21,10 @@ import (
 	"github.com/webapi-platform/infra/internal/testutil"
 )
 
-// The engine tests' stacks: the shared fixtures on AMIs of their own, so a value seen in
-// state or on the double is known to come from these files.
+// The engine tests' stacks.
 var (
-	engineBlue  = testutil.Blue("greenWeight", "0", "amiId", "ami-0aaaaaaaaaaaaaaaa")
-	engineGreen = testutil.Green("amiId", "ami-0bbbbbbbbbbbbbbbb")
+	engineBlue  = enginetest.PrebakedBlue
+	engineGreen = enginetest.PrebakedGreen
 )
 
 // released is a World with the tool on it: release.Release running infra.Program
@@ -100,17 +99,7 @@ func (f *released) stateWeights(t *testing.T) infra.Weights {
 // DescribeListeners: what AWS would route, whatever Pulumi's state says.
 func (f *released) liveWeights(t *testing.T, ev *infra.EdgeValues) infra.Weights {
 	t.Helper()
-	live, err := f.w.Double.ListenerWeights(context.Background(), ev.ListenerArn)
-	require.NoError(t, err)
-	require.Len(t, live, len(infra.Colors), "the listener forwards to both target groups: %v", live)
-	return weightsOf(t, live, ev)
-}
-
-func weightsOf(t *testing.T, live map[string]int, ev *infra.EdgeValues) infra.Weights {
-	t.Helper()
-	w := infra.Weights{Blue: live[ev.TargetGroupArns[string(infra.Blue)]], Green: live[ev.TargetGroupArns[string(infra.Green)]]}
-	require.Equal(t, 100, w.Blue+w.Green, "live weights %v", live)
-	return w
+	return f.w.LiveWeights(t, ev)
 }
 
 // liveDesired is a colour's Auto Scaling group on the double: its desired capacity and

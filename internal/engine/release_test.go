@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/enginetest"
 	"github.com/webapi-platform/infra/internal/preview"
 	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/release"
@@ -122,7 +123,7 @@ func shiftToGreen(t *testing.T, f *released, ev *infra.EdgeValues) {
 	}
 	var live []int
 	for _, seen := range f.health.watched() {
-		live = append(live, weightsOf(t, seen, ev).Green)
+		live = append(live, enginetest.WeightsOf(t, seen, ev).Green)
 	}
 	t.Logf("green's live weight at each health read: %v", live)
 	assert.Subset(t, live, []int{10, 50, 100}, "each step's health watch saw its weights live")

@@ -26,9 +26,6 @@ import (
 )
 
 var (
-	engineBlue  = testutil.Blue("greenWeight", "0", "amiId", "ami-0aaaaaaaaaaaaaaaa")
-	engineGreen = testutil.Green("amiId", "ami-0bbbbbbbbbbbbbbbb")
-
 	buildOnce sync.Once
 	toolPath  string
 	buildErr  error
@@ -84,7 +81,7 @@ func world(t *testing.T) *enginetest.World {
 }
 
 func makeFixture(t *testing.T) (string, error) {
-	w := enginetest.New(t, enginetest.Options{Stacks: map[infra.Color]testutil.StackConfig{infra.Blue: engineBlue, infra.Green: engineGreen}})
+	w := enginetest.New(t, enginetest.Options{Stacks: map[infra.Color]testutil.StackConfig{infra.Blue: enginetest.PrebakedBlue, infra.Green: enginetest.PrebakedGreen}})
 	r := &release.Release{Engine: w.Engine, Health: w.Health(), Clock: release.RealClock{}, Out: w.Log, Store: w.RecordStore(t),
 		Owner: enginetest.Owner(owner), Locks: w.Engine, ProcessAlive: engine.ProcessAlive}
 	for _, c := range infra.Colors {
@@ -175,13 +172,7 @@ func loadRecord(t *testing.T, w *enginetest.World) record.Record {
 // live is what the double's listener serves.
 func live(t *testing.T, w *enginetest.World) infra.Weights {
 	t.Helper()
-	outs, err := w.Engine.Outputs(context.Background(), infra.Blue)
-	require.NoError(t, err)
-	ev, err := infra.ParseEdgeOutputs(string(infra.Blue), outs)
-	require.NoError(t, err)
-	byArn, err := w.Double.ListenerWeights(context.Background(), ev.ListenerArn)
-	require.NoError(t, err)
-	return infra.Weights{Blue: byArn[ev.TargetGroupArns["blue"]], Green: byArn[ev.TargetGroupArns["green"]]}
+	return w.LiveWeights(t, w.Edge(t))
 }
 
 // Each kill point: the tool is killed (SIGKILL, as on a lost runner) at a named point of
