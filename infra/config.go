@@ -113,6 +113,12 @@ type Config struct {
 	AppRepositoryTokenSecret string
 	// WindowsVersion is the Windows Server base image: 2022 or 2025.
 	WindowsVersion string
+	// BaseAmiID pins the prerequisites stage's source AMI (empty: the newest Amazon
+	// Windows Server image of WindowsVersion). The scheduled image refresh sets it.
+	BaseAmiID string
+
+	// The release gates the bluegreen tool reads (releaseconfig.go).
+	Release ReleaseConfig
 
 	// Runtime is not read from config: ResolveRuntime sets it from the app's project
 	// (or DotnetChannel) before anything is registered; nil when nothing is baked.
@@ -201,6 +207,13 @@ var ConfigKeys = []configKey{
 	{"allowUnsupportedRuntime", "boolean", true},
 	{"appRepositoryTokenSecret", "string", ""},
 	{"windowsVersion", "string", "2022"},
+	{"baseAmiId", "string", ""},
+	{"minRequests", "integer", 100},
+	{"gateAlarms", "array", []string{}},
+	{"publicHostname", "string", ""},
+	{"smokePaths", "array", []string{}},
+	{"smokeRequests", "integer", 20},
+	{"deployTimeoutMinutes", "integer", 30},
 }
 
 var (
@@ -275,6 +288,8 @@ func LoadConfig(src ConfigSource) (*Config, error) {
 	c.AllowUnsupportedRuntime = r.boolean("allowUnsupportedRuntime")
 	c.AppRepositoryTokenSecret = r.str("appRepositoryTokenSecret")
 	c.WindowsVersion = r.str("windowsVersion")
+	c.BaseAmiID = r.str("baseAmiId")
+	c.Release = readReleaseConfig(&r)
 
 	if colorRaw == "" {
 		r.fail("color", colorRaw, "it is required: blue or green")
@@ -304,6 +319,7 @@ func (c *Config) Validate() error {
 	var p problems
 	for _, validate := range []func(*problems){
 		c.validateRoles, c.validateNetwork, c.validateEdge, c.validateFleet, c.validateImages, c.validateAlarms,
+		c.validateRelease,
 	} {
 		validate(&p)
 	}
@@ -474,7 +490,7 @@ func (c *Config) validateFleet(p *problems) {
 
 // validateImages: either an AMI to use as is, or an application to bake.
 func (c *Config) validateImages(p *problems) {
-	for _, k := range []struct{ key, val string }{{"amiId", c.AmiID}, {"prerequisitesAmiId", c.PrerequisitesAmiID}} {
+	for _, k := range []struct{ key, val string }{{"amiId", c.AmiID}, {"prerequisitesAmiId", c.PrerequisitesAmiID}, {"baseAmiId", c.BaseAmiID}} {
 		if k.val != "" && !amiPattern.MatchString(k.val) {
 			p.fail(k.key, k.val, "want an AMI id such as ami-0123456789abcdef0")
 		}
