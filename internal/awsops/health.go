@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -28,19 +29,45 @@ type ELBv2API interface {
 // CloudWatchAPI is the subset of *cloudwatch.Client that Health calls.
 type CloudWatchAPI interface {
 	GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
+	DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 }
 
-// Health answers release.Health from the ELBv2 and CloudWatch APIs.
+// AutoScalingAPI is the subset of *autoscaling.Client that Health calls.
+type AutoScalingAPI interface {
+	DescribeAutoScalingGroups(context.Context, *autoscaling.DescribeAutoScalingGroupsInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
+	DescribeInstanceRefreshes(context.Context, *autoscaling.DescribeInstanceRefreshesInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeInstanceRefreshesOutput, error)
+}
+
+var (
+	_ ELBv2API       = (*elbv2.Client)(nil)
+	_ CloudWatchAPI  = (*cloudwatch.Client)(nil)
+	_ AutoScalingAPI = (*autoscaling.Client)(nil)
+)
+
+// Clients are the AWS API clients Health calls: the SDK's, fakes or a test double's.
+type Clients struct {
+	ELBv2       ELBv2API
+	CloudWatch  CloudWatchAPI
+	AutoScaling AutoScalingAPI
+}
+
+// Health answers release.Health, release.Fleets and release.Alarms from the ELBv2,
+// CloudWatch and Auto Scaling APIs.
 type Health struct {
 	elb ELBv2API
 	cw  CloudWatchAPI
+	asg AutoScalingAPI
 }
 
-var _ release.Health = (*Health)(nil)
+var (
+	_ release.Health = (*Health)(nil)
+	_ release.Fleets = (*Health)(nil)
+	_ release.Alarms = (*Health)(nil)
+)
 
-// FromClients builds a Health on the given clients (SDK clients, fakes or a test double).
-func FromClients(elb ELBv2API, cw CloudWatchAPI) *Health {
-	return &Health{elb: elb, cw: cw}
+// FromClients builds a Health on the given clients.
+func FromClients(c Clients) *Health {
+	return &Health{elb: c.ELBv2, cw: c.CloudWatch, asg: c.AutoScaling}
 }
 
 // New uses the SDK's normal credential chain (environment, profile, SSO, or
@@ -54,7 +81,7 @@ func New(ctx context.Context, region string) (*Health, error) {
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	return FromClients(elbv2.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg)), nil
+	return FromClients(Clients{ELBv2: elbv2.NewFromConfig(cfg), CloudWatch: cloudwatch.NewFromConfig(cfg), AutoScaling: autoscaling.NewFromConfig(cfg)}), nil
 }
 
 func (h *Health) TargetHealth(ctx context.Context, tg string) (release.TargetCounts, error) {
@@ -62,14 +89,38 @@ func (h *Health) TargetHealth(ctx context.Context, tg string) (release.TargetCou
 	if err != nil {
 		return release.TargetCounts{}, fmt.Errorf("describe target health of %s: %w", tg, err)
 	}
+	return targetCounts(out.TargetHealthDescriptions), nil
+}
+
+// targetCounts counts targets by state. A description without TargetHealth counts as
+// an unknown state, never as healthy.
+func targetCounts(descs []elbtypes.TargetHealthDescription) release.TargetCounts {
 	var c release.TargetCounts
-	for _, d := range out.TargetHealthDescriptions {
+	for _, d := range descs {
 		c.Total++
-		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
-			c.Healthy++
+		th := d.TargetHealth
+		if th == nil {
+			th = &elbtypes.TargetHealth{State: "unknown"}
 		}
+		switch th.State {
+		case elbtypes.TargetHealthStateEnumHealthy:
+			c.Healthy++
+			continue
+		case elbtypes.TargetHealthStateEnumDraining:
+			c.Draining++
+			continue
+		case elbtypes.TargetHealthStateEnumInitial:
+			c.Initial++
+		default:
+			c.Others++
+		}
+		id := ""
+		if d.Target != nil {
+			id = aws.ToString(d.Target.Id)
+		}
+		c.Problems = append(c.Problems, release.TargetProblem{ID: id, State: string(th.State), Reason: string(th.Reason), Description: aws.ToString(th.Description)})
 	}
-	return c, nil
+	return c
 }
 
 func (h *Health) ListenerWeights(ctx context.Context, listener string) (map[string]int, error) {

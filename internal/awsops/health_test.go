@@ -2,6 +2,7 @@ package awsops
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,7 +34,20 @@ func (f *fakeELB) DescribeListeners(_ context.Context, in *elbv2.DescribeListene
 }
 
 type fakeCW struct {
-	in *cloudwatch.GetMetricDataInput
+	in     *cloudwatch.GetMetricDataInput
+	alarms []cwtypes.MetricAlarm
+	asked  [][]string
+}
+
+func (f *fakeCW) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	f.asked = append(f.asked, in.AlarmNames)
+	out := &cloudwatch.DescribeAlarmsOutput{}
+	for _, a := range f.alarms {
+		if slices.Contains(in.AlarmNames, aws.ToString(a.AlarmName)) {
+			out.MetricAlarms = append(out.MetricAlarms, a)
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeCW) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
@@ -46,17 +60,24 @@ func (f *fakeCW) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataIn
 }
 
 func TestAWSHealthTargetCounts(t *testing.T) {
-	state := func(s elbtypes.TargetHealthStateEnum) elbtypes.TargetHealthDescription {
-		return elbtypes.TargetHealthDescription{TargetHealth: &elbtypes.TargetHealth{State: s}}
+	state := func(id string, s elbtypes.TargetHealthStateEnum, reason elbtypes.TargetHealthReasonEnum) elbtypes.TargetHealthDescription {
+		return elbtypes.TargetHealthDescription{Target: &elbtypes.TargetDescription{Id: aws.String(id)},
+			TargetHealth: &elbtypes.TargetHealth{State: s, Reason: reason, Description: aws.String(string(reason))}}
 	}
 	elb := &fakeELB{health: []elbtypes.TargetHealthDescription{
-		state(elbtypes.TargetHealthStateEnumHealthy), state(elbtypes.TargetHealthStateEnumInitial),
-		state(elbtypes.TargetHealthStateEnumHealthy), state(elbtypes.TargetHealthStateEnumUnhealthy),
+		state("i-1", elbtypes.TargetHealthStateEnumHealthy, ""), state("i-2", elbtypes.TargetHealthStateEnumInitial, elbtypes.TargetHealthReasonEnumRegistrationInProgress),
+		state("i-3", elbtypes.TargetHealthStateEnumHealthy, ""), state("i-4", elbtypes.TargetHealthStateEnumUnhealthy, elbtypes.TargetHealthReasonEnumFailedHealthChecks),
+		state("i-5", elbtypes.TargetHealthStateEnumDraining, elbtypes.TargetHealthReasonEnumDeregistrationInProgress),
+		{Target: &elbtypes.TargetDescription{Id: aws.String("i-6")}},
 	}}
-	h := FromClients(elb, nil)
+	h := FromClients(Clients{ELBv2: elb})
 	c, err := h.TargetHealth(context.Background(), "arn:tg/green")
 	require.NoError(t, err)
-	assert.Equal(t, release.TargetCounts{Healthy: 2, Total: 4}, c, "initial and unhealthy targets do not count as healthy")
+	assert.Equal(t, release.TargetCounts{Healthy: 2, Total: 6, Initial: 1, Draining: 1, Others: 2, Problems: []release.TargetProblem{
+		{ID: "i-2", State: "initial", Reason: "Elb.RegistrationInProgress", Description: "Elb.RegistrationInProgress"},
+		{ID: "i-4", State: "unhealthy", Reason: "Target.FailedHealthChecks", Description: "Target.FailedHealthChecks"},
+		{ID: "i-6", State: "unknown"},
+	}}, c, "only healthy targets count as healthy; a description without health is no healthy target")
 	assert.Equal(t, "arn:tg/green", elb.asked)
 }
 
@@ -68,19 +89,19 @@ func TestAWSHealthListenerWeights(t *testing.T) {
 			{TargetGroupArn: aws.String("arn:tg/green"), Weight: aws.Int32(10)},
 		}},
 	}}}}}
-	w, err := FromClients(elb, nil).ListenerWeights(context.Background(), "arn:listener")
+	w, err := FromClients(Clients{ELBv2: elb}).ListenerWeights(context.Background(), "arn:listener")
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int{"arn:tg/blue": 90, "arn:tg/green": 10}, w)
 
 	elb.listeners = []elbtypes.Listener{{DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumRedirect}}}}
-	_, err = FromClients(elb, nil).ListenerWeights(context.Background(), "arn:listener")
+	_, err = FromClients(Clients{ELBv2: elb}).ListenerWeights(context.Background(), "arn:listener")
 	assert.ErrorContains(t, err, "has no forward action")
 }
 
 func TestAWSHealthMetrics(t *testing.T) {
 	cw := &fakeCW{}
 	start := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	m, err := FromClients(nil, cw).Metrics(context.Background(), "app/alb/1", "targetgroup/green/2", start, start.Add(5*time.Minute))
+	m, err := FromClients(Clients{CloudWatch: cw}).Metrics(context.Background(), "app/alb/1", "targetgroup/green/2", start, start.Add(5*time.Minute))
 	require.NoError(t, err)
 	assert.Equal(t, 1000.0, m.Requests)
 	assert.Equal(t, 5.0, m.Errors5xx)

@@ -208,7 +208,7 @@ func (w *World) SetConfig(t testing.TB, c infra.Color, kv ...string) {
 // Health is the tool's AWS adapter over the double's API face: what the tool reads as
 // live comes from the double's store, not from Pulumi's state.
 func (w *World) Health() *awsops.Health {
-	return awsops.FromClients(w.Double.ELBv2, w.Double.CloudWatch)
+	return awsops.FromClients(awsops.Clients{ELBv2: w.Double.ELBv2, CloudWatch: w.Double.CloudWatch, AutoScaling: w.Double.AutoScaling})
 }
 
 // SyncBuffer is a bytes.Buffer safe for the engine's concurrent writes.

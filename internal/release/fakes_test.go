@@ -94,13 +94,21 @@ func edgeOutputs(w infra.Weights) map[string]any {
 		infra.OutTargetGroupArnSuffixes: map[string]any{"blue": "tg/blue", "green": "tg/green"},
 		infra.OutWeights:                map[string]any{"blue": float64(w.Blue), "green": float64(w.Green)},
 		infra.OutAppRef:                 "v1", infra.OutAmiID: "ami-1", infra.OutDesired: float64(2),
+		infra.OutAsgName: asgBlue, infra.OutAlarmNames: []any{"webapi-blue-5xx", "webapi-blue-p99"},
 	}
 }
 
+// The colours' Auto Scaling groups in the fakes.
+const (
+	asgBlue  = "asg-blue"
+	asgGreen = "asg-green"
+)
+
 func newFakeAWS(w infra.Weights) *fakeAWS {
 	return &fakeAWS{listener: w, outputs: map[infra.Color]map[string]any{
-		infra.Blue:  edgeOutputs(w),
-		infra.Green: {infra.OutAppRef: "v2", infra.OutAmiID: "ami-2", infra.OutDesired: float64(2)},
+		infra.Blue: edgeOutputs(w),
+		infra.Green: {infra.OutAppRef: "v2", infra.OutAmiID: "ami-2", infra.OutDesired: float64(2), infra.OutAsgName: asgGreen,
+			infra.OutAlarmNames: []any{"webapi-green-5xx", "webapi-green-p99"}},
 	}}
 }
 
@@ -308,6 +316,8 @@ type fixture struct {
 	aws    *fakeAWS
 	eng    *fakeEngine
 	health *fakeHealth
+	fleets *fakeFleets
+	alarms *fakeAlarms
 	clock  *fakeClock
 	out    *bytes.Buffer
 	r      *Release
@@ -315,15 +325,20 @@ type fixture struct {
 
 func newFixture(greenWeight int, stable infra.Color) *fixture {
 	eng := newFakeEngine(greenWeight, stable)
-	h := &fakeHealth{aws: eng.aws, targets: map[string]TargetCounts{tgBlue: {2, 2}, tgGreen: {2, 2}}, targetErr: map[string]error{}}
-	f := &fixture{store: &memStore{}, aws: eng.aws, eng: eng, health: h, clock: &fakeClock{now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}, out: &bytes.Buffer{}}
+	h := &fakeHealth{aws: eng.aws, targets: map[string]TargetCounts{tgBlue: {Healthy: 2, Total: 2}, tgGreen: {Healthy: 2, Total: 2}}, targetErr: map[string]error{}}
+	fleets := &fakeFleets{fleets: map[string]Fleet{asgBlue: servingFleet(asgBlue, 2, "1"), asgGreen: servingFleet(asgGreen, 2, "1")}, refreshes: map[string][]InstanceRefresh{}}
+	alarms := &fakeAlarms{states: map[string]AlarmState{}}
+	for _, n := range []string{"webapi-blue-5xx", "webapi-blue-p99", "webapi-green-5xx", "webapi-green-p99"} {
+		alarms.states[n] = AlarmState{Value: "OK"}
+	}
+	f := &fixture{store: &memStore{}, aws: eng.aws, eng: eng, health: h, fleets: fleets, alarms: alarms, clock: &fakeClock{now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}, out: &bytes.Buffer{}}
 	f.r = f.release(eng, "ci")
 	return f
 }
 
 // release is a run of the tool on a checkout, as who (the CI run, or an operator).
 func (f *fixture) release(eng *fakeEngine, who string) *Release {
-	return &Release{Engine: eng, Health: f.health, Clock: f.clock, Out: f.out, Store: f.store, Owner: owners[who],
+	return &Release{Engine: eng, Health: f.health, Fleets: f.fleets, Alarms: f.alarms, Clock: f.clock, Out: f.out, Store: f.store, Owner: owners[who],
 		Locks: fakeLocks{f.aws}, ProcessAlive: func(pid int) bool { return pid != deadPID }}
 }
 
@@ -373,4 +388,62 @@ func (f *fixture) nextJob() (*fakeEngine, *Release) {
 func (f *fixture) killedDuring(eng *fakeEngine, run func()) int {
 	go run()
 	return <-eng.killed
+}
+
+// fakeFleets are the Auto Scaling groups by name, and their instance refreshes.
+type fakeFleets struct {
+	mu        sync.Mutex
+	fleets    map[string]Fleet
+	refreshes map[string][]InstanceRefresh
+	err       error
+}
+
+func (f *fakeFleets) Fleet(_ context.Context, name string) (Fleet, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return Fleet{}, f.err
+	}
+	g, ok := f.fleets[name]
+	if !ok {
+		return Fleet{}, fmt.Errorf("describe auto scaling group %s: 0 groups returned", name)
+	}
+	return g, nil
+}
+
+func (f *fakeFleets) InstanceRefreshes(_ context.Context, name string) ([]InstanceRefresh, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.refreshes[name]), f.err
+}
+
+// servingFleet is a group of n in-service, healthy instances on launch template version v.
+func servingFleet(name string, n int, v string) Fleet {
+	g := Fleet{Name: name, Desired: n, Min: n, Max: max(n, 4), LaunchTemplateID: "lt-" + name, LaunchTemplateVersion: v}
+	for i := range n {
+		g.Instances = append(g.Instances, Instance{ID: fmt.Sprintf("i-%s-%d", name, i), LifecycleState: LifecycleInService, HealthStatus: "Healthy", LaunchTemplateVersion: v})
+	}
+	return g
+}
+
+// fakeAlarms are alarm states by name; a name not in the map does not exist.
+type fakeAlarms struct {
+	mu     sync.Mutex
+	states map[string]AlarmState
+	err    error
+}
+
+func (a *fakeAlarms) AlarmStates(_ context.Context, names []string) (map[string]AlarmState, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.err != nil {
+		return nil, a.err
+	}
+	out := map[string]AlarmState{}
+	for _, n := range names {
+		if s, ok := a.states[n]; ok {
+			out[n] = s
+		}
+	}
+	return out, nil
 }

@@ -78,8 +78,21 @@ type ListenerSetter interface {
 	SetListenerWeights(ctx context.Context, listenerArn string, weights map[string]int) error
 }
 
-// TargetCounts is a target group's registered and healthy targets.
-type TargetCounts struct{ Healthy, Total int }
+// TargetCounts is a target group's registered targets by ELB target state: healthy,
+// initial (registering, health checks not yet passed), draining (deregistering) and
+// every other state (unhealthy, unused, unavailable), with those others' ids and reasons.
+type TargetCounts struct {
+	Healthy, Total            int
+	Initial, Draining, Others int
+	// Problems are the targets neither healthy nor draining: what a message names.
+	Problems []TargetProblem
+}
+
+// TargetProblem is a target that is not healthy, with ELB's reason code and description
+// (DescribeTargetHealth's TargetHealth.Reason and .Description).
+type TargetProblem struct {
+	ID, State, Reason, Description string
+}
 
 // Metrics over a window; a window without requests has no error rate.
 type Metrics struct {
@@ -103,3 +116,70 @@ type Clock = record.Clock
 
 // RealClock is the wall clock; Sleep returns early when ctx ends.
 type RealClock = record.SystemClock
+
+// Fleets is what the release logic asks Auto Scaling: a colour's group as it runs now,
+// and its instance refreshes. internal/awsops implements it.
+type Fleets interface {
+	// Fleet describes the named Auto Scaling group; an error when it does not exist.
+	Fleet(ctx context.Context, asgName string) (Fleet, error)
+	// InstanceRefreshes lists the group's instance refreshes, newest first.
+	InstanceRefreshes(ctx context.Context, asgName string) ([]InstanceRefresh, error)
+}
+
+// Fleet is an Auto Scaling group's capacity, launch template and instances.
+type Fleet struct {
+	Name                  string
+	Desired, Min, Max     int
+	LaunchTemplateID      string
+	LaunchTemplateVersion string // as the group names it: a number, $Latest or $Default
+	Instances             []Instance
+}
+
+// Instance is one instance of a group, as Auto Scaling reports it.
+type Instance struct {
+	ID                    string
+	LifecycleState        string // InService, Pending, Terminating, Standby, …
+	HealthStatus          string // Healthy or Unhealthy
+	LaunchTemplateVersion string
+}
+
+// InService counts the group's instances in the InService lifecycle state.
+func (f Fleet) InService() int {
+	n := 0
+	for _, in := range f.Instances {
+		if in.LifecycleState == LifecycleInService {
+			n++
+		}
+	}
+	return n
+}
+
+// LifecycleInService is Auto Scaling's LifecycleState of a serving instance.
+const LifecycleInService = "InService"
+
+// InstanceRefresh is one instance refresh of a group.
+type InstanceRefresh struct {
+	ID              string
+	Status          string // Pending, InProgress, Successful, Failed, Cancelling, Cancelled, RollbackInProgress, …
+	StatusReason    string
+	PercentComplete int
+	StartTime       time.Time
+	EndTime         time.Time // zero while running
+}
+
+// Alarms is what the release logic asks CloudWatch about alarms. internal/awsops
+// implements it.
+type Alarms interface {
+	// AlarmStates returns the state of each named alarm that exists; a name that does
+	// not exist is absent from the map.
+	AlarmStates(ctx context.Context, names []string) (map[string]AlarmState, error)
+}
+
+// AlarmState is an alarm's state (OK, ALARM, INSUFFICIENT_DATA) and AWS's reason for it.
+type AlarmState struct {
+	Value  string
+	Reason string
+}
+
+// AlarmStateAlarm is CloudWatch's StateValue of an alarm that fires.
+const AlarmStateAlarm = "ALARM"

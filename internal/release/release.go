@@ -39,6 +39,9 @@ const (
 type Release struct {
 	Engine Engine
 	Health Health // may be nil for commands that do not ask AWS (status says why)
+	// Fleets and Alarms answer from Auto Scaling and CloudWatch; nil like Health.
+	Fleets Fleets
+	Alarms Alarms
 	Clock  Clock
 	Out    io.Writer
 	// Store is the release record; commands that change traffic or fleets need it.

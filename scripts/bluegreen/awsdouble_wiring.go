@@ -36,7 +36,7 @@ func wireAWSDouble(d *deps) {
 				return nil, err
 			}
 			dbl := awsdouble.New(store)
-			return awsops.FromClients(dbl.ELBv2, dbl.CloudWatch), nil
+			return awsops.FromClients(awsops.Clients{ELBv2: dbl.ELBv2, CloudWatch: dbl.CloudWatch, AutoScaling: dbl.AutoScaling}), nil
 		}
 	}
 	if at := os.Getenv(KillAtEnv); at != "" {

@@ -190,6 +190,8 @@ func releaseFactory(d deps, g *globalFlags) newReleaseFunc {
 		}
 		if err == nil {
 			r.Health = h
+			r.Fleets, _ = h.(release.Fleets)
+			r.Alarms, _ = h.(release.Alarms)
 		}
 		store, err := d.newStore(cmd.Context(), eng)
 		if err != nil && changes {
