@@ -56,12 +56,17 @@ func (r *Release) stopKeeping() {
 }
 
 // endLease gives the lease up: the release is over (complete, rolled back, aborted, or
-// the fleet change done).
+// the fleet change done). A run that holds the lease for all its commands (JobLease)
+// keeps it: its last step (`bluegreen lease release`) gives it up.
 func (r *Release) endLease(ctx context.Context) error {
 	if r.lease == nil {
 		return nil
 	}
 	r.stopKeeping()
+	if r.JobLease {
+		r.lease = nil
+		return nil
+	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordWriteTimeout)
 	defer cancel()
 	if err := record.ReleaseLease(wctx, r.Store, r.lease.Token); err != nil {

@@ -53,6 +53,9 @@ type Release struct {
 	// RenewEvery renews the lease in the background at this interval while a command
 	// holds it (0: only at each health check and record write).
 	RenewEvery time.Duration
+	// JobLease says the run holds the lease from `lease take` to `lease release`
+	// (JobLeaseEnv): a command renews it but leaves it held when it ends.
+	JobLease bool
 	// Locks lists and removes the backend's stack locks: the lease holder clears a stale
 	// one (nil: locks are never cleared).
 	Locks BackendLocks

@@ -147,6 +147,7 @@ deploy's --app-ref and --desired-capacity, like the live weights, go to the prog
 	root.AddCommand(previewCommand(newRelease), deployCommand(newRelease), shiftCommand(newRelease), promoteCommand(newRelease),
 		rollbackCommand(newRelease), statusCommand(newRelease), idleCommand(newRelease), destroyCommand(newRelease), retireCommand(newRelease),
 		historyCommand(newRelease), unlockCommand(newRelease))
+	root.AddCommand(leaseCommand(newRelease), summaryCommand(newRelease))
 	return root
 }
 
@@ -181,6 +182,9 @@ func releaseFactory(d deps, g *globalFlags) newReleaseFunc {
 		}
 		r := &release.Release{Engine: eng, Clock: d.clock, Out: d.out, Owner: d.owner, RenewEvery: release.DefaultLeaseTTL / 3,
 			ProcessAlive: engine.ProcessAlive, Checkpoint: d.checkpoint}
+		if r.JobLease, err = release.JobLeaseFromEnv(os.Getenv); err != nil {
+			return nil, err
+		}
 		if locks, ok := eng.(release.BackendLocks); ok {
 			r.Locks = locks
 		}
