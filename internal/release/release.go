@@ -42,8 +42,11 @@ type Release struct {
 	// Fleets and Alarms answer from Auto Scaling and CloudWatch; nil like Health.
 	Fleets Fleets
 	Alarms Alarms
-	Clock  Clock
-	Out    io.Writer
+	// Smoke sends the receiving colour's smoke test through the ALB before a release
+	// moves any weight and after each step's watch (nil: no smoke test).
+	Smoke Smoker
+	Clock Clock
+	Out   io.Writer
 	// Store is the release record; commands that change traffic or fleets need it.
 	Store record.Store
 	// Owner is who runs this command: the lease's owner and the history's "who".
