@@ -42,11 +42,8 @@ type Release struct {
 	// Fleets and Alarms answer from Auto Scaling and CloudWatch; nil like Health.
 	Fleets Fleets
 	Alarms Alarms
-	// Smoke sends the receiving colour's smoke test through the ALB before a release
-	// moves any weight and after each step's watch (nil: no smoke test).
-	Smoke Smoker
-	Clock Clock
-	Out   io.Writer
+	Clock  Clock
+	Out    io.Writer
 	// Store is the release record; commands that change traffic or fleets need it.
 	Store record.Store
 	// Owner is who runs this command: the lease's owner and the history's "who".
@@ -69,6 +66,10 @@ type Release struct {
 	Checkpoint func(name string)
 	// Touched records, per targeted update, what the engine changed (for reporting and tests).
 	Touched []Changes
+
+	// Smoke sends the receiving colour's smoke test through the ALB before a release
+	// moves any weight and after each step's watch (nil: no smoke test).
+	Smoke Smoker
 
 	intr     *interruptClock // when the command's context ended, for the restore budget
 	lease    *record.Lease   // the lease this command holds, nil when none
