@@ -195,3 +195,22 @@ func TestSmokeRequestFromTheEdgeAndTheColorsConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestSmokeCommandIsReadOnly(t *testing.T) {
+	f, sm := smokeFixture()
+	require.NoError(t, f.r.SmokeTest(context.Background(), infra.Green))
+	assert.Contains(t, f.out.String(), "/healthz: 5/5 2xx")
+	assert.Contains(t, f.out.String(), "smoke test of green passed")
+	require.Len(t, sm.reqs, 1)
+	assert.Equal(t, "green", sm.reqs[0].Color)
+
+	sm.fail[1] = errSmoke
+	err := f.r.SmokeTest(context.Background(), infra.Green)
+	assert.Equal(t, ExitRefused, ExitCode(err), "%v", err)
+	assert.Contains(t, err.Error(), "GET /healthz answered 500")
+	assert.Zero(t, f.store.saves, "nothing written: no lease, no history")
+	assert.Empty(t, f.eng.ups)
+
+	f.r.Smoke = nil
+	assert.Error(t, f.r.SmokeTest(context.Background(), infra.Green))
+}
