@@ -112,4 +112,29 @@ func (r *Release) smokeRequest(ctx context.Context, st *state, c infra.Color) (S
 // SmokeTest smoke-tests colour c through the ALB now, whatever weight it has: what a
 // release does before its first step, read-only (no lease, nothing recorded). A failure
 // is refused (exit 3).
-func (r *Release) SmokeTest(ctx context.Context, c infra.Color) error { return nil }
+func (r *Release) SmokeTest(ctx context.Context, c infra.Color) error {
+	if r.Smoke == nil {
+		return errors.New("the smoke test needs a smoke client")
+	}
+	st, err := r.lookDeployed(ctx)
+	if err != nil {
+		return err
+	}
+	req, err := r.smokeRequest(ctx, st, c)
+	if err != nil {
+		return err
+	}
+	r.printf("smoke test of %s through %s (%s: %s): %d requests each to %v\n", c, req.BaseURL, req.Header, req.Color, req.Requests, req.Paths)
+	res, err := r.Smoke.Smoke(ctx, req)
+	for _, p := range res.Paths {
+		r.printf("  %s\n", p)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		return Refusal{msg: err.Error(), err: err}
+	}
+	r.printf("smoke test of %s passed (the listener serves %s)\n", c, st.live)
+	return nil
+}

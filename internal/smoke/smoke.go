@@ -23,6 +23,11 @@ import (
 	"time"
 )
 
+// TestAddrEnv, in the AWS double's test build of the tool only (scripts/bluegreen
+// awsdouble_wiring.go), names a local address that every smoke request dials instead of
+// the ALB: the double's load balancer has a DNS name but nothing behind it.
+const TestAddrEnv = "WEBAPI_TEST_SMOKE_ADDR"
+
 // Request is one smoke test of one colour.
 type Request struct {
 	// BaseURL is the edge's albUrl output: http://<albDnsName>, or https://<albDnsName>
