@@ -64,7 +64,7 @@ func (r *Release) smokeTest(ctx context.Context, st *state, rec record.Record, l
 		Message: fmt.Sprintf("%s, %s: %s", target, when, res.Summary())}
 	if err != nil {
 		entry.Outcome, entry.Message = record.OutcomeFailed, fmt.Sprintf("%s, %s: %v", target, when, err)
-		r.printf("%s: smoke test of %s FAILED: %v\n", when, target, err)
+		r.printf("%s: FAILED: %v\n", when, err)
 	} else {
 		r.printf("%s: smoke test of %s passed: %s\n", when, target, res.Summary())
 	}

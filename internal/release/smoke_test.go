@@ -118,7 +118,7 @@ func TestSmokeFailureRefusesTheShiftBeforeAnyWeightMoves(t *testing.T) {
 	require.Len(t, entries, 1)
 	assert.Equal(t, record.OutcomeFailed, entries[0].Outcome)
 	assert.Contains(t, entries[0].Message, "GET /healthz answered 500")
-	assert.Contains(t, f.out.String(), "smoke test of green FAILED")
+	assert.Contains(t, f.out.String(), "before any weight moves: FAILED: smoke test of green through "+albURL+" failed: /healthz: 4/5 2xx")
 }
 
 func TestSmokeFailureAfterAStepRestores(t *testing.T) {
