@@ -145,7 +145,10 @@ func (req Request) check() (*url.URL, error) {
 
 // httpClient follows no redirect and uses no proxy: the smoke test is of the ALB
 // itself, from this machine. With a public hostname, TLS verifies the certificate for
-// that name (SNI) while the connection goes to the ALB's address.
+// that name (SNI) while the connection goes to the ALB's address: an HTTPS listener
+// serves the ACM certificate it was given, chosen by the client's SNI (AWS, Application
+// Load Balancers guide, "Create an HTTPS listener", certificate list), never one for
+// the ALB's own *.elb.amazonaws.com name.
 func (c *Client) httpClient(req Request) *http.Client {
 	dial := c.DialContext
 	if dial == nil {
