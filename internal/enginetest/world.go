@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/webapi-platform/infra/internal/preview"
 	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/release"
+	"github.com/webapi-platform/infra/internal/smoke"
 	"github.com/webapi-platform/infra/internal/testutil"
 )
 
@@ -55,7 +57,9 @@ type World struct {
 	Double  *awsdouble.Double
 	Engine  *engine.Auto
 	Log     *SyncBuffer // the engine's progress of every up, for failure messages
-	env     map[string]string
+	// Smoke answers the tool's smoke test in place of the ALB (smokeserver.go).
+	Smoke *SmokeServer
+	env   map[string]string
 }
 
 var pathOnce sync.Once
@@ -68,9 +72,12 @@ func New(t testing.TB, opts Options) *World {
 	// The Automation API finds the CLI on the process's PATH; every World wants the same
 	// pinned one, so it is put first once, not per test (t.Setenv forbids t.Parallel).
 	pathOnce.Do(func() { os.Setenv("PATH", aws.Vars["PATH"]) })
-	w := &World{Backend: "file://" + t.TempDir(), AWS: aws, Double: aws.Double(), Log: &SyncBuffer{}}
+	w := &World{Backend: "file://" + t.TempDir(), AWS: aws, Double: aws.Double(), Log: &SyncBuffer{}, Smoke: newSmokeServer(t)}
+	// The tool's test build, started with AWS.Vars, smoke-tests through this World's server.
+	w.AWS.Vars = maps.Clone(aws.Vars)
+	w.AWS.Vars[smoke.TestAddrEnv] = w.Smoke.Addr()
 	w.env = map[string]string{"PULUMI_BACKEND_URL": w.Backend, "PULUMI_CONFIG_PASSPHRASE": "engine-test-only"}
-	for k, v := range aws.Vars {
+	for k, v := range w.AWS.Vars {
 		w.env[k] = v
 	}
 	for k, v := range opts.Env {

@@ -70,6 +70,10 @@ type Release struct {
 	// Touched records, per targeted update, what the engine changed (for reporting and tests).
 	Touched []Changes
 
+	// Smoke sends the receiving colour's smoke test through the ALB before a release
+	// moves any weight and after each step's watch (nil: no smoke test).
+	Smoke Smoker
+
 	intr     *interruptClock // when the command's context ended, for the restore budget
 	lease    *record.Lease   // the lease this command holds, nil when none
 	lost     <-chan error    // the background renewer's report of a lost lease

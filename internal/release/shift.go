@@ -112,6 +112,9 @@ func (r *Release) startShift(ctx context.Context, st *state, opts ShiftOptions) 
 	if err != nil {
 		return r.abort(ctx, err)
 	}
+	if err := r.smokeBeforeShift(ctx, st, rec); err != nil { // smoke.go: before any weight moves
+		return r.abort(ctx, err)
+	}
 	return r.steps(ctx, st, rec)
 }
 
@@ -229,6 +232,9 @@ func (r *Release) watchStep(ctx context.Context, st *state, rec record.Record, l
 		}
 	}
 	if err := r.watch(ctx, st, rec, label); err != nil {
+		return rec, err
+	}
+	if err := r.smokeAfterStep(ctx, st, rec, label); err != nil { // smoke.go: at the step's live weights
 		return rec, err
 	}
 	r.checkpoint(CheckpointBeforeRecord)

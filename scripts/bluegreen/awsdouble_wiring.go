@@ -1,10 +1,11 @@
 //go:build awsdouble
 
 // The test build of the tool (go build -tags awsdouble): its AWS adapter talks to the AWS
-// double's store when WEBAPI_AWSDOUBLE_STATE names one, and WEBAPI_TEST_KILL_AT makes it
+// double's store when WEBAPI_AWSDOUBLE_STATE names one, its smoke test dials the address
+// WEBAPI_TEST_SMOKE_ADDR names instead of the ALB, and WEBAPI_TEST_KILL_AT makes it
 // kill itself with SIGKILL at that named checkpoint of a release (release.Checkpoint*),
 // so engine tests can prove that every kill point is recoverable. A production build has
-// neither: this file is not compiled without the tag.
+// none of these: this file is not compiled without the tag.
 
 package main
 
@@ -21,6 +22,7 @@ import (
 	"github.com/webapi-platform/infra/internal/awsdouble"
 	"github.com/webapi-platform/infra/internal/awsops"
 	"github.com/webapi-platform/infra/internal/release"
+	"github.com/webapi-platform/infra/internal/smoke"
 )
 
 // KillAtEnv names the checkpoint at which the test build kills itself.
@@ -38,6 +40,11 @@ func wireAWSDouble(d *deps) {
 			dbl := awsdouble.New(store)
 			return awsops.FromClients(awsops.Clients{ELBv2: dbl.ELBv2, CloudWatch: dbl.CloudWatch, AutoScaling: dbl.AutoScaling}), nil
 		}
+	}
+	if addr := os.Getenv(smoke.TestAddrEnv); addr != "" {
+		// The double's ALB has a DNS name and nothing behind it: the engine tests' World
+		// serves the smoke test (enginetest.SmokeServer).
+		d.newSmoke = func() release.Smoker { return &smoke.Client{DialContext: smoke.DialTo(addr)} }
 	}
 	if at := os.Getenv(KillAtEnv); at != "" {
 		d.checkpoint = func(name string) {

@@ -27,6 +27,7 @@ import (
 	"github.com/webapi-platform/infra/internal/engine"
 	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/release"
+	"github.com/webapi-platform/infra/internal/smoke"
 )
 
 const exitCodesHelp = `Exit codes:
@@ -71,6 +72,8 @@ type deps struct {
 	clock    release.Clock
 	// checkpoint is Release.Checkpoint: nil but in a test build.
 	checkpoint func(name string)
+	// newSmoke is the smoke test's client (Release.Smoke): through the ALB, but in a test build.
+	newSmoke func() release.Smoker
 }
 
 func defaultDeps() deps {
@@ -98,7 +101,8 @@ func defaultDeps() deps {
 			}
 			return h, nil
 		},
-		clock: release.RealClock{},
+		clock:    release.RealClock{},
+		newSmoke: func() release.Smoker { return &smoke.Client{} },
 	}
 }
 
@@ -146,7 +150,7 @@ deploy's --app-ref and --desired-capacity, like the live weights, go to the prog
 	newRelease := releaseFactory(d, g)
 	root.AddCommand(previewCommand(newRelease), deployCommand(newRelease), shiftCommand(newRelease), promoteCommand(newRelease),
 		rollbackCommand(newRelease), statusCommand(newRelease), idleCommand(newRelease), destroyCommand(newRelease), retireCommand(newRelease),
-		historyCommand(newRelease), unlockCommand(newRelease))
+		historyCommand(newRelease), unlockCommand(newRelease), smokeCommand(newRelease))
 	root.AddCommand(leaseCommand(newRelease), summaryCommand(newRelease))
 	return root
 }
@@ -184,6 +188,9 @@ func releaseFactory(d deps, g *globalFlags) newReleaseFunc {
 			ProcessAlive: engine.ProcessAlive, Checkpoint: d.checkpoint}
 		if r.JobLease, err = release.JobLeaseFromEnv(os.Getenv); err != nil {
 			return nil, err
+		}
+		if d.newSmoke != nil {
+			r.Smoke = d.newSmoke()
 		}
 		if locks, ok := eng.(release.BackendLocks); ok {
 			r.Locks = locks
