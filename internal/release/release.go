@@ -66,6 +66,8 @@ type Release struct {
 	Checkpoint func(name string)
 	// Touched records, per targeted update, what the engine changed (for reporting and tests).
 	Touched []Changes
+	// Deployed reports the last deploy this Release ran (set even when it failed).
+	Deployed *DeployReport
 
 	intr     *interruptClock // when the command's context ended, for the restore budget
 	lease    *record.Lease   // the lease this command holds, nil when none
