@@ -96,7 +96,9 @@ func TestDeployWaitsForTheRefreshAndTheNewVersion(t *testing.T) {
 		f.setFleet(rolling())
 	}
 	f.polls(
-		func() { f.setRefresh(InstanceRefresh{ID: "ref-1", Status: "InProgress", PercentComplete: 50, StartTime: began}) },
+		func() {
+			f.setRefresh(InstanceRefresh{ID: "ref-1", Status: "InProgress", PercentComplete: 50, StartTime: began})
+		},
 		func() {
 			f.setRefresh(InstanceRefresh{ID: "ref-1", Status: "Successful", PercentComplete: 100, StartTime: began, EndTime: f.clock.now})
 			f.setFleet(servingFleet(asgGreen, 2, "2"))
