@@ -31,8 +31,8 @@ type DeployOptions struct {
 	Timeout time.Duration
 }
 
-// validate refuses combinations that contradict each other, before anything runs.
-func (o DeployOptions) validate() error {
+// Validate refuses combinations that contradict each other, before anything runs.
+func (o DeployOptions) Validate() error {
 	switch {
 	case o.Timeout < 0:
 		return Usagef("--timeout %s: want a positive duration", o.Timeout)
@@ -52,7 +52,7 @@ func (o DeployOptions) validate() error {
 // listener serves, so a checkout's config never moves traffic. The lease is kept after
 // deploying an idle colour, for the release into it.
 func (r *Release) Deploy(ctx context.Context, c infra.Color, opts DeployOptions) error {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return err
 	}
 	st, err := r.look(ctx)
