@@ -70,14 +70,12 @@ var (
 
 // deployWait is one colour's wait: its group, its target group and the time allowed.
 type deployWait struct {
-	c               infra.Color
-	asg, tg         string
-	since           time.Time
-	timeout         time.Duration
-	timeoutFrom     string // what set the timeout, for the message
-	start           time.Time
-	lastInstances   string
-	lastTargetsLine string
+	c           infra.Color
+	asg, tg     string
+	since       time.Time // when the update began
+	timeout     time.Duration
+	timeoutFrom string // what set the timeout, for the message
+	start       time.Time
 }
 
 // waitDeployed waits until the colour's group has finished the instance refresh this
@@ -120,7 +118,7 @@ func (r *Release) newDeployWait(ctx context.Context, st *state, c infra.Color, b
 	if err != nil {
 		return nil, err
 	}
-	w := &deployWait{c: c, since: began, timeout: timeout, timeoutFrom: "--timeout", start: r.Clock.Now()}
+	w := &deployWait{c: c, since: began, timeout: timeout, timeoutFrom: "--timeout"}
 	if w.timeout == 0 {
 		w.timeout, w.timeoutFrom = time.Duration(cfg.Release.DeployTimeoutMinutes)*time.Minute, "webapi:deployTimeoutMinutes"
 	}
@@ -143,6 +141,7 @@ func (r *Release) newDeployWait(ctx context.Context, st *state, c infra.Color, b
 		r.printf("not waiting for %s's instances: its stack outputs name no Auto Scaling group or target group\n", c)
 		return nil, nil
 	}
+	w.start = r.Clock.Now()
 	return w, nil
 }
 
