@@ -199,12 +199,22 @@ func newAutoScalingGroup(ctx *pulumi.Context, name string, args *FleetArgs, lt *
 		DefaultInstanceWarmup:  pulumi.Int(healthCheckGraceSeconds),
 		EnabledMetrics:         pulumi.ToStringArray([]string{"GroupDesiredCapacity", "GroupInServiceInstances", "GroupTotalInstances"}),
 		// A new launch template version on a colour that serves is rolled in
-		// launch-before-terminate, never dipping below the desired capacity.
+		// launch-before-terminate, never dipping below the desired capacity (100% minimum
+		// healthy, up to 200% while new instances warm up: GroupInstanceRefreshPreferencesArgs
+		// of pulumi-aws v6.83.4, "Values must be between 100 and 200"). The provider starts
+		// the refresh on a launch template change and returns without waiting for it
+		// (terraform-provider-aws internal/service/autoscaling/group.go, resourceGroupUpdate:
+		// shouldRefreshInstances; it waits for ELB capacity only when min_size or
+		// desired_capacity change), so `bluegreen deploy` follows it (internal/release,
+		// deploywait.go). SkipMatching: instances already on the new version are kept, so
+		// a 0 → N scale together with a new template launches N instances once instead of
+		// replacing the ones it just launched.
 		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
 			Strategy: pulumi.String("Rolling"),
 			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
 				MinHealthyPercentage: pulumi.Int(100),
 				MaxHealthyPercentage: pulumi.Int(200),
+				SkipMatching:         pulumi.Bool(true),
 				InstanceWarmup:       pulumi.String(fmt.Sprint(healthCheckGraceSeconds)),
 			},
 		},

@@ -76,11 +76,13 @@ func groupToAPI(st *State, r *Resource) asgtypes.AutoScalingGroup {
 	return g
 }
 
-// DescribeInstanceRefreshes lists a group's refreshes, newest first, as AWS does.
+// DescribeInstanceRefreshes lists a group's refreshes, newest first, as AWS does. Each
+// call is a poll: a scripted refresh in progress moves a step on first (RefreshScript).
 func (a *AutoScaling) DescribeInstanceRefreshes(_ context.Context, in *autoscaling.DescribeInstanceRefreshesInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeInstanceRefreshesOutput, error) {
 	out := &autoscaling.DescribeInstanceRefreshesOutput{}
-	err := a.store.View(func(st *State) error {
+	err := a.store.Update(func(st *State) error {
 		name := aws.ToString(in.AutoScalingGroupName)
+		pollRefreshes(st, name)
 		refs := st.Refreshes[name]
 		for i := len(refs) - 1; i >= 0; i-- {
 			ref := refs[i]

@@ -53,19 +53,18 @@ func asgLaunchTemplate(st *State, asg map[string]any) (id, name, version string)
 }
 
 // reconcileASG does what Auto Scaling and the provider do after a group is written:
-// an instance refresh when the launch template changed (the provider starts one and does
-// not wait; a refresh in progress is cancelled by the next — group.go, resourceGroupUpdate),
-// instances up or down to the desired capacity, registered in the target groups, and the
-// wait for ELB capacity when desired_capacity or min_size changed.
+// instances up or down to the desired capacity, registered in the target groups; an
+// instance refresh when the launch template changed (the provider starts one after
+// UpdateAutoScalingGroup and does not wait for it; a refresh in progress is cancelled by
+// the next — group.go, resourceGroupUpdate and startInstanceRefresh); and the wait for
+// ELB capacity only when desired_capacity or min_size changed.
 func reconcileASG(w *world, r *Resource, old map[string]any) error {
-	name := r.ID
 	ltChanged := old != nil && !reflect.DeepEqual(obj(old, "launchTemplate"), obj(r.Props, "launchTemplate"))
-	if ltChanged && obj(r.Props, "instanceRefresh") != nil {
-		_, _, version := asgLaunchTemplate(w.st, r.Props)
-		startRefresh(w.st, name, version)
-	}
 	scaleASG(w.st, r)
 	syncTargets(w.st, r, old)
+	if ltChanged && obj(r.Props, "instanceRefresh") != nil {
+		startRefresh(w.st, r)
+	}
 	if old != nil && !capacityInputsChanged(old, r.Props) {
 		return nil
 	}
@@ -83,19 +82,107 @@ func capacityInputsChanged(old, news map[string]any) bool {
 	return false
 }
 
-// startRefresh cancels a refresh in progress and starts a new one to version.
-func startRefresh(st *State, asg, version string) *InstanceRefresh {
-	for _, ref := range st.Refreshes[asg] {
-		if ref.Status == RefreshPending || ref.Status == RefreshInProgress {
+// RefreshScript is how the instance refreshes a group starts from now on play out:
+// each DescribeInstanceRefreshes of the group (the tool's poll) moves one in progress a
+// step on, and after Polls polls it ends with Outcome. Successful replaces the instances
+// the refresh replaces (see replacedBy); Failed and Cancelled replace nothing and carry
+// Reason. Without a script a refresh stays in progress until FinishInstanceRefresh or
+// FailInstanceRefresh.
+type RefreshScript struct {
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+	Polls   int    `json:"polls"`
+	Polled  int    `json:"polled,omitempty"` // on a refresh's own copy: polls so far
+}
+
+var refreshOutcomes = []string{RefreshSuccessful, RefreshFailed, RefreshCancelled}
+
+// startRefresh cancels a refresh in progress and starts a new one to the group's launch
+// template version, with the group's SkipMatching preference and its refresh script.
+// A SkipMatching refresh that finds every instance on that version (a 0 → N scale with a
+// new template, say) has nothing to replace and succeeds at once, as AWS's does
+// ("SkipMatching": "instances that already have the desired configuration are skipped",
+// Auto Scaling API reference, RefreshPreferences).
+func startRefresh(st *State, r *Resource) *InstanceRefresh {
+	for _, ref := range st.Refreshes[r.ID] {
+		if refreshActive(ref) {
 			ref.Status, ref.StatusReason, ref.EndTime = RefreshCancelled, "Cancelled by a newer instance refresh", nowUnix()
 		}
 	}
+	_, _, version := asgLaunchTemplate(st, r.Props)
 	ref := &InstanceRefresh{
 		ID:     fmt.Sprintf("%s-%s-%s-%s-%s", randomHex(8), randomHex(4), randomHex(4), randomHex(4), randomHex(12)),
 		Status: RefreshInProgress, StartTime: nowUnix(), LaunchTemplateVersion: version,
+		SkipMatching: boolean(obj(obj(r.Props, "instanceRefresh"), "preferences"), "skipMatching"),
 	}
-	st.Refreshes[asg] = append(st.Refreshes[asg], ref)
+	if s := st.RefreshScripts[r.ID]; s != nil {
+		own := *s
+		ref.Script = &own
+	}
+	st.Refreshes[r.ID] = append(st.Refreshes[r.ID], ref)
+	if ref.SkipMatching && len(replacedBy(st, r.ID, ref)) == 0 {
+		ref.Status, ref.PercentageComplete, ref.EndTime = RefreshSuccessful, 100, nowUnix()
+	}
 	return ref
+}
+
+func refreshActive(ref *InstanceRefresh) bool {
+	return ref.Status == RefreshPending || ref.Status == RefreshInProgress
+}
+
+// replacedBy are the instances a refresh replaces: those not on its version, or every
+// one without SkipMatching.
+func replacedBy(st *State, asg string, ref *InstanceRefresh) []*Instance {
+	var out []*Instance
+	for _, in := range st.Instances[asg] {
+		if !ref.SkipMatching || in.LaunchTemplateVersion != ref.LaunchTemplateVersion {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// finishRefresh ends a refresh Successful: the instances it replaces are terminated and
+// deregistered, and the group launches new ones on the refresh's version up to its
+// desired capacity, registered with the new-target health.
+func finishRefresh(st *State, r *Resource, ref *InstanceRefresh) {
+	gone := replacedBy(st, r.ID, ref)
+	isGone := func(id string) bool { return slices.ContainsFunc(gone, func(i *Instance) bool { return i.ID == id }) }
+	for _, tg := range strList(r.Props, "targetGroupArns") {
+		st.Targets[tg] = slices.DeleteFunc(st.Targets[tg], func(t *Target) bool { return isGone(t.ID) })
+	}
+	st.Instances[r.ID] = slices.DeleteFunc(st.Instances[r.ID], func(i *Instance) bool { return isGone(i.ID) })
+	kept := len(st.Instances[r.ID])
+	scaleASG(st, r)
+	for _, in := range st.Instances[r.ID][kept:] {
+		in.LaunchTemplateVersion = ref.LaunchTemplateVersion
+	}
+	syncTargets(st, r, nil)
+	ref.Status, ref.PercentageComplete, ref.EndTime = RefreshSuccessful, 100, nowUnix()
+}
+
+// pollRefreshes moves the group's scripted refreshes in progress one poll on.
+func pollRefreshes(st *State, asg string) {
+	r, ok := st.Resources[asg]
+	if !ok {
+		return
+	}
+	for _, ref := range st.Refreshes[asg] {
+		if ref.Script == nil || !refreshActive(ref) {
+			continue
+		}
+		ref.Script.Polled++
+		polls := max(ref.Script.Polls, 1)
+		if ref.Script.Polled < polls {
+			ref.PercentageComplete = int32(100 * ref.Script.Polled / polls)
+			continue
+		}
+		if ref.Script.Outcome == RefreshSuccessful {
+			finishRefresh(st, r, ref)
+			continue
+		}
+		ref.Status, ref.StatusReason, ref.EndTime = ref.Script.Outcome, ref.Script.Reason, nowUnix()
+	}
 }
 
 func desiredOf(asg map[string]any) int {
@@ -221,5 +308,6 @@ func deleteASG(w *world, r *Resource) error {
 	}
 	delete(w.st.Instances, r.ID)
 	delete(w.st.Refreshes, r.ID)
+	delete(w.st.RefreshScripts, r.ID)
 	return nil
 }

@@ -122,36 +122,45 @@ func (d *Double) StartInstanceRefresh(asgName string) (string, error) {
 		if !ok || r.Type != TypeAutoscalingGroup {
 			return apiErr("ValidationError", "AutoScalingGroup name not found - %s", asgName)
 		}
-		_, _, version := asgLaunchTemplate(st, r.Props)
-		id = startRefresh(st, asgName, version).ID
+		id = startRefresh(st, r).ID
 		return nil
 	})
 	return id, err
 }
 
-// FinishInstanceRefresh completes the group's refresh in progress: every instance is
-// replaced by one on the refresh's launch template version, registered in the group's
-// target groups with the new-target health.
+// FinishInstanceRefresh completes the group's refresh in progress: the instances it
+// replaces (every one, or with SkipMatching those not on its version) are replaced by
+// ones on the refresh's launch template version, registered in the group's target
+// groups with the new-target health.
 func (d *Double) FinishInstanceRefresh(asgName string) error {
 	return d.Store.Update(func(st *State) error {
 		ref, err := inProgress(st, asgName)
 		if err != nil {
 			return err
 		}
-		r := st.Resources[asgName]
-		old := st.Instances[asgName]
-		for _, tg := range strList(r.Props, "targetGroupArns") {
-			st.Targets[tg] = slices.DeleteFunc(st.Targets[tg], func(t *Target) bool {
-				return slices.ContainsFunc(old, func(i *Instance) bool { return i.ID == t.ID })
-			})
+		finishRefresh(st, st.Resources[asgName], ref)
+		return nil
+	})
+}
+
+// ScriptInstanceRefreshes sets how the group's refreshes started from now on play out
+// (RefreshScript); a zero script removes it.
+func (d *Double) ScriptInstanceRefreshes(asgName string, s RefreshScript) error {
+	if s != (RefreshScript{}) && !slices.Contains(refreshOutcomes, s.Outcome) {
+		return fmt.Errorf("awsdouble: refresh outcome %q is not one of %v", s.Outcome, refreshOutcomes)
+	}
+	return d.Store.Update(func(st *State) error {
+		if r, ok := st.Resources[asgName]; !ok || r.Type != TypeAutoscalingGroup {
+			return apiErr("ValidationError", "AutoScalingGroup name not found - %s", asgName)
 		}
-		st.Instances[asgName] = nil
-		scaleASG(st, r)
-		for _, in := range st.Instances[asgName] {
-			in.LaunchTemplateVersion = ref.LaunchTemplateVersion
+		if s == (RefreshScript{}) {
+			delete(st.RefreshScripts, asgName)
+			return nil
 		}
-		syncTargets(st, r, nil)
-		ref.Status, ref.PercentageComplete, ref.EndTime = RefreshSuccessful, 100, nowUnix()
+		if st.RefreshScripts == nil {
+			st.RefreshScripts = map[string]*RefreshScript{}
+		}
+		st.RefreshScripts[asgName] = &s
 		return nil
 	})
 }

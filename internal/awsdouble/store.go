@@ -42,6 +42,8 @@ type State struct {
 	// NewTargetHealth is the health state a newly launched instance gets in its target
 	// groups ("healthy" when empty), so a test can make a release that never serves.
 	NewTargetHealth string `json:"newTargetHealth,omitempty"`
+	// RefreshScripts are Auto Scaling group name → how its next refreshes play out.
+	RefreshScripts map[string]*RefreshScript `json:"refreshScripts,omitempty"`
 }
 
 // Resource is one AWS resource as the Pulumi provider sees it: its type token, ID and
@@ -85,6 +87,10 @@ type InstanceRefresh struct {
 	EndTime            int64  `json:"endTime,omitempty"`
 	// LaunchTemplateVersion is the version the refresh rolls the instances to.
 	LaunchTemplateVersion string `json:"launchTemplateVersion"`
+	// SkipMatching keeps the instances already on that version.
+	SkipMatching bool `json:"skipMatching,omitempty"`
+	// Script, when set, plays the refresh out as the tool polls it.
+	Script *RefreshScript `json:"script,omitempty"`
 }
 
 // Datapoint is one minute of one metric statistic.

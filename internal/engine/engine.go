@@ -251,6 +251,9 @@ func (e *Auto) Up(ctx context.Context, c infra.Color, run release.UpOptions) (re
 	if len(targets) > 0 {
 		opts = append(opts, optup.Target(targets))
 	}
+	if len(run.Exclude) > 0 {
+		opts = append(opts, optup.Exclude(run.Exclude))
+	}
 	res, err := s.Up(ctx, opts...)
 	changes := changesOf(log.events(err != nil))
 	if err != nil {

@@ -15,19 +15,46 @@ import (
 	"github.com/webapi-platform/infra/internal/preview"
 )
 
-// DeployOptions are the release inputs of `deploy`.
+// DeployOptions are the release inputs of `deploy`, and what it may do to a colour that
+// serves traffic.
 type DeployOptions struct {
 	AppRef          string
 	DesiredCapacity *int
 	Force           bool
+	// DeferFleet applies everything but the fleet and image changes of a colour that
+	// serves traffic (pulumi up --exclude), reporting them as deferred instead of refusing.
+	DeferFleet bool
+	// InPlace lets the fleet of a colour that serves traffic roll through its instance
+	// refresh (launch before terminate, 100% minimum healthy), followed by the wait.
+	InPlace bool
+	// Timeout bounds the wait for the new version (0: the colour's deployTimeoutMinutes).
+	Timeout time.Duration
 }
 
-// Deploy updates a colour's stack (baking if needed; `up` waits for healthy capacity)
-// under the release lease. It refuses to change the fleet of a colour that serves
-// traffic, and to deploy into the target of a release in progress. An update of the edge
-// stack passes the weights the listener serves, so a checkout's config never moves
-// traffic. The lease is kept after deploying an idle colour, for the release into it.
+// Validate refuses combinations that contradict each other, before anything runs.
+func (o DeployOptions) Validate() error {
+	switch {
+	case o.Timeout < 0:
+		return Usagef("--timeout %s: want a positive duration", o.Timeout)
+	case o.DeferFleet && (o.InPlace || o.Force):
+		return Usagef("--defer-fleet leaves the fleet alone; --in-place and --force change it: choose one")
+	case o.DeferFleet && (o.AppRef != "" || o.DesiredCapacity != nil):
+		return Usagef("--defer-fleet applies infrastructure changes only: a version (--app-ref) or capacity (--desired-capacity) is a fleet change; deploy it to the idle colour, or --in-place")
+	}
+	return nil
+}
+
+// Deploy updates a colour's stack (baking if needed) under the release lease, then waits
+// until the colour runs its launch template's version on healthy targets (deploywait.go;
+// Deployed reports what happened). It refuses to change the fleet of a colour that
+// serves traffic unless told how (DeferFleet, InPlace, Force), and to deploy into the
+// target of a release in progress. An update of the edge stack passes the weights the
+// listener serves, so a checkout's config never moves traffic. The lease is kept after
+// deploying an idle colour, for the release into it.
 func (r *Release) Deploy(ctx context.Context, c infra.Color, opts DeployOptions) error {
+	if err := opts.Validate(); err != nil {
+		return err
+	}
 	st, err := r.look(ctx)
 	if err != nil {
 		return err
@@ -50,26 +77,31 @@ func (r *Release) Deploy(ctx context.Context, c infra.Color, opts DeployOptions)
 }
 
 // deploy updates the colour's stack with the release inputs as run options (never
-// written into the checkout), after checking the fleet change against its weight.
+// written into the checkout), after checking the fleet change against its weight, then
+// waits for the new version and records the deploy (r.Deployed, and the history).
 func (r *Release) deploy(ctx context.Context, st *state, c infra.Color, weight int, opts DeployOptions) error {
+	began := r.Clock.Now()
+	rep := &DeployReport{Color: string(c), Deferred: []string{}}
+	r.Deployed = rep
 	run, err := r.releaseInputs(ctx, st, c, opts)
 	if err != nil {
 		return err
 	}
-	// The first deploy of the edge creates the colour's fleet: a fleet change, but one
-	// that takes no traffic from anyone, as no listener exists yet.
-	if weight > 0 && !opts.Force && !st.neverDeployed {
-		if err := r.refuseFleetChange(ctx, c, weight, run); err != nil {
-			return err
-		}
+	rep.AppRef = run.Config["appRef"]
+	if err := r.guardFleet(ctx, st, c, weight, opts, &run, rep); err != nil {
+		return err
 	}
 	r.printf("deploying %s (weight %d%%)\n", c, weight)
 	ch, err := r.up(ctx, c, run)
-	if err != nil {
-		return err
+	if err == nil {
+		rep.Changed = len(ch.Touched) > 0
+		rep.FleetChanged = slices.ContainsFunc(ch.Touched, fleetChange)
+		r.printf("deployed %s: %v\n", c, ch.Counts)
+		err = r.waitDeployed(ctx, st, c, began, opts.Timeout, rep)
 	}
-	r.printf("deployed %s: %v\n", c, ch.Counts)
-	return nil
+	rep.ElapsedSeconds = r.Clock.Now().Sub(began).Seconds()
+	r.noteDeploy(ctx, rep, len(ch.Touched), err)
+	return err
 }
 
 // releaseInputs are the run options of a colour's update: the live weights for the edge,
@@ -122,10 +154,16 @@ func deployChanges(cfg map[string]string, outs map[string]any, opts DeployOption
 	return changes
 }
 
-// refuseFleetChange previews a deploy of a colour with weight and refuses it when it
-// would change the colour's fleet or image.
-func (r *Release) refuseFleetChange(ctx context.Context, c infra.Color, weight int, run UpOptions) error {
-	evs, err := r.Engine.Preview(ctx, c, run)
+// guardFleet previews a deploy of a colour with weight and, when it would change the
+// colour's fleet or image, refuses it, or leaves those changes out of the run
+// (DeferFleet), or lets the fleet roll (InPlace). The first deploy of the edge creates
+// the colour's fleet: a fleet change, but one that takes no traffic from anyone, as no
+// listener exists yet.
+func (r *Release) guardFleet(ctx context.Context, st *state, c infra.Color, weight int, opts DeployOptions, run *UpOptions, rep *DeployReport) error {
+	if weight == 0 || opts.Force || st.neverDeployed {
+		return nil
+	}
+	evs, err := r.Engine.Preview(ctx, c, *run)
 	if err != nil {
 		return err
 	}
@@ -135,8 +173,15 @@ func (r *Release) refuseFleetChange(ctx context.Context, c infra.Color, weight i
 			touched = append(touched, s.URN)
 		}
 	}
-	if len(touched) > 0 {
-		return Refusef("%s has %d%% of traffic and this deploy would change its fleet (%s): shift traffic away first, deploy the idle colour, or --force",
+	switch {
+	case len(touched) == 0:
+	case opts.InPlace:
+		r.printf("rolling %s's fleet in place (%d%% of traffic): its instance refresh launches new instances before it terminates old ones (100%% minimum healthy)\n", c, weight)
+	case opts.DeferFleet:
+		run.Exclude, rep.Deferred = touched, touched
+		r.printf("deferred %d fleet changes of %s (%d%% of traffic), applying the rest: %s\n", len(touched), c, weight, strings.Join(touched, ", "))
+	default:
+		return Refusef("%s has %d%% of traffic and this deploy would change its fleet (%s): shift traffic away first and deploy the idle colour, roll it in place (--in-place), leave the fleet for later (--defer-fleet), or --force",
 			c, weight, strings.Join(touched, ", "))
 	}
 	return nil

@@ -33,6 +33,9 @@ type Engine interface {
 type UpOptions struct {
 	// Targets limits the update to these URNs (pulumi up --target); none: the whole stack.
 	Targets []string
+	// Exclude leaves these URNs out of the update (pulumi up --exclude; optup.Exclude in
+	// the Automation API v3.274.1): deploy --defer-fleet's fleet changes.
+	Exclude []string
 	// Weights is the split the traffic listener gets in this run (infra.RunOptions
 	// ListenerWeights; the edge stack only): a shift step's target, or the weights the
 	// tool read live on the ALB. Nil: the program keeps what the listener serves.

@@ -69,6 +69,8 @@ type Release struct {
 	Checkpoint func(name string)
 	// Touched records, per targeted update, what the engine changed (for reporting and tests).
 	Touched []Changes
+	// Deployed reports the last deploy this Release ran (set even when it failed).
+	Deployed *DeployReport
 
 	// Smoke sends the receiving colour's smoke test through the ALB before a release
 	// moves any weight and after each step's watch (nil: no smoke test).

@@ -1,24 +1,39 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"github.com/webapi-platform/infra/internal/release"
 )
 
 func deployCommand(newRelease newReleaseFunc) *cobra.Command {
-	var appRef string
+	var appRef, report string
 	var desired int
-	var force bool
+	var opts release.DeployOptions
 	cmd := &cobra.Command{
 		Use:   "deploy <blue|green>",
-		Short: "Update a colour's stack: bake if needed, roll its fleet, wait for healthy capacity",
+		Short: "Update a colour's stack: bake if needed, roll its fleet, wait until it serves the new version",
 		Long: `Takes the release lease and updates the colour's stack (pulumi up of Pulumi.<colour>.yaml),
 optionally setting its appRef and desiredCapacity first. An update of the edge stack carries the
-weights the listener serves, so the checkout's webapi:greenWeight never moves traffic. Refuses to
-change the fleet or image of a colour that has weight, or to deploy into the colour a release in
-progress goes to, unless --force. After deploying an idle colour the lease is kept for the shift
-into it; another run's deploy, shift or rollback is refused meanwhile (see unlock).
+weights the listener serves, so the checkout's webapi:greenWeight never moves traffic. Then it waits:
+for the instance refresh the update started (a failed or cancelled refresh fails the deploy with AWS's
+reason), for every in-service instance to run the group's launch template version, and for the
+desired capacity of healthy targets; within webapi:deployTimeoutMinutes (default 30) or --timeout,
+else it fails (exit 1) naming what is not healthy. A deploy never moves traffic.
+
+Refuses to change the fleet or image of a colour that has weight, unless --in-place (roll it through
+its instance refresh, launch before terminate, and wait), --defer-fleet (apply everything else and
+report the fleet changes as deferred) or --force; and refuses to deploy into the colour a release in
+progress goes to, unless --force. After deploying an idle colour the lease is kept for the shift into
+it; another run's deploy, shift or rollback is refused meanwhile (see unlock).
+
+--report <file> writes what the deploy did as JSON for CI: color, appRef, changed, fleetChanged,
+deferred, refresh {id, status, reason}, waitSeconds, elapsedSeconds.
 
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
@@ -27,22 +42,50 @@ into it; another run's deploy, shift or rollback is refused meanwhile (see unloc
 			if err != nil {
 				return err
 			}
-			opts := release.DeployOptions{AppRef: appRef, Force: force}
+			opts.AppRef = appRef
 			if cmd.Flags().Changed("desired-capacity") {
 				if desired < 0 {
 					return release.Usagef("--desired-capacity %d: want 0 or more", desired)
 				}
 				opts.DesiredCapacity = &desired
 			}
+			if cmd.Flags().Changed("report") && report == "" {
+				return release.Usagef("--report: want a file path")
+			}
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			r, err := newRelease(cmd, true)
 			if err != nil {
 				return err
 			}
-			return r.Deploy(cmd.Context(), c, opts)
+			err = r.Deploy(cmd.Context(), c, opts)
+			return writeDeployReport(report, r.Deployed, err)
 		},
 	}
 	cmd.Flags().StringVar(&appRef, "app-ref", "", "set webapi:appRef (tag or commit to bake) before deploying")
 	cmd.Flags().IntVar(&desired, "desired-capacity", 0, "set webapi:desiredCapacity before deploying")
-	cmd.Flags().BoolVar(&force, "force", false, "deploy even if the colour has weight")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "deploy even if the colour has weight or a release into it is in progress")
+	cmd.Flags().BoolVar(&opts.InPlace, "in-place", false, "let the fleet of a colour with weight roll through its instance refresh (100% minimum healthy), and wait for it")
+	cmd.Flags().BoolVar(&opts.DeferFleet, "defer-fleet", false, "on a colour with weight, apply everything but fleet and image changes and report those as deferred")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 0, "how long to wait for the new version (default: the colour's webapi:deployTimeoutMinutes)")
+	cmd.Flags().StringVar(&report, "report", "", "write what the deploy did as JSON to this file")
 	return cmd
+}
+
+// writeDeployReport writes the deploy's report to path (none: nothing to do; nil: the
+// deploy stopped before it began) and returns the deploy's error, joined with the
+// write's when the report could not be written.
+func writeDeployReport(path string, rep *release.DeployReport, deployErr error) error {
+	if path == "" || rep == nil {
+		return deployErr
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err == nil {
+		err = os.WriteFile(path, append(b, '\n'), 0o644)
+	}
+	if err != nil {
+		return errors.Join(deployErr, fmt.Errorf("--report %s: %w", path, err))
+	}
+	return deployErr
 }
