@@ -227,3 +227,6 @@ func Resume(rec Record) Next {
 	}
 	return NextNothing
 }
+
+// Holding says whether the last release ended holding its split (a --hold plan).
+func Holding(rec Record) bool { return false }
