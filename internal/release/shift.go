@@ -18,6 +18,7 @@ type ShiftOptions struct {
 	Pause    time.Duration // health watch after each step
 	Interval time.Duration // between health checks during a pause
 	Manual   bool          // stop after each step until `promote`
+	Hold     bool          // the last step is below 100 and the release ends holding it
 	Limits   *Limits       // nil: from config
 }
 
@@ -133,7 +134,7 @@ func (r *Release) plan(ctx context.Context, opts ShiftOptions) (record.Plan, err
 		}
 	}
 	return record.Plan{Steps: slices.Clone(opts.Steps), Pause: record.Duration(opts.Pause), Interval: record.Duration(opts.Interval),
-		Manual: opts.Manual, Max5xxPercent: limits.Max5xxPercent, MaxP99: record.Duration(limits.MaxP99)}, nil
+		Manual: opts.Manual, Hold: opts.Hold, Max5xxPercent: limits.Max5xxPercent, MaxP99: record.Duration(limits.MaxP99)}, nil
 }
 
 // abort ends a release that never moved traffic (a refusal or an error before the
