@@ -198,6 +198,10 @@ func (r *Release) steps(ctx context.Context, st *state, rec record.Record) error
 		var err error
 		switch record.Resume(rec) {
 		case record.NextNothing:
+			if record.Holding(rec) {
+				r.printf("holding %s: the plan ends here; `bluegreen promote` takes %s to 100%%, `bluegreen rollback --to %s` sends everything back\n", rel.To, rel.Target, rec.StableColor)
+				return nil
+			}
 			r.printf("shift complete: %s\n", rel.To)
 			return nil // settle gives the lease up
 		case record.NextPromote:
@@ -255,16 +259,17 @@ func (r *Release) fail(ctx context.Context, st *state, rec record.Record, label 
 	return r.restore(ctx, st, rec, label, cause)
 }
 
-// Promote continues a paused manual release with its next step (or straight to its last
-// with full), with the release's recorded plan.
+// Promote continues a paused manual release with the next step of the release's
+// recorded plan, or with full every step left (each verified and watched, without
+// pausing); a held release (a --hold plan that ended below 100%) is taken to 100%.
 func (r *Release) Promote(ctx context.Context, full bool) error {
 	st, err := r.lookDeployed(ctx)
 	if err != nil {
 		return err
 	}
 	rel := st.active()
-	if rel == nil || rel.Phase != record.PhasePaused {
-		return Refusef("no release is paused (the listener serves %s): start one with `bluegreen shift <colour> --manual`", st.live)
+	if !record.Holding(st.rec) && (rel == nil || rel.Phase != record.PhasePaused) {
+		return Refusef("no release is paused or holding (the listener serves %s): start one with `bluegreen shift <colour> --manual` (or --hold)", st.live)
 	}
 	if err := r.takeLease(ctx); err != nil {
 		return err

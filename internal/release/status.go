@@ -74,6 +74,9 @@ func (r *Release) printRecord(rec record.Record) {
 		if rel.Phase == record.PhaseDone {
 			state = "ended " + string(rel.Outcome)
 		}
+		if record.Holding(rec) {
+			state = fmt.Sprintf("holds %s until `bluegreen promote` (to 100%%) or a rollback", rel.To)
+		}
 		r.printf("release %s: %s into %s, %s, %s (%s -> %s)\n", rel.ID, orDash(rel.AppRef), rel.Target, stepLabel(rec), state, rel.From, rel.To)
 	}
 	if l := rec.Lease; l != nil {
