@@ -139,6 +139,12 @@ func (e *Auto) stack(ctx context.Context, c infra.Color) (auto.Stack, error) {
 	return s, nil
 }
 
+// CreateStack creates the stack when the backend does not have it.
+func (e *Auto) CreateStack(ctx context.Context, c infra.Color) error {
+	_, err := e.stack(ctx, c)
+	return err
+}
+
 func (e *Auto) Config(ctx context.Context, c infra.Color) (map[string]string, error) {
 	s, err := e.stack(ctx, c)
 	if err != nil {

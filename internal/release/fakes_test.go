@@ -135,6 +135,8 @@ func (f *fakeEngine) Config(_ context.Context, c infra.Color) (map[string]string
 	return maps.Clone(f.config[c]), nil
 }
 
+func (f *fakeEngine) CreateStack(context.Context, infra.Color) error { return nil }
+
 func (f *fakeEngine) SetConfig(_ context.Context, c infra.Color, kv map[string]string) error {
 	maps.Copy(f.config[c], kv)
 	return nil
