@@ -176,3 +176,8 @@ func (r *Release) Preview(ctx context.Context, stacks []infra.Color) ([]preview.
 	}
 	return out, nil
 }
+
+// StatusReport is not written yet.
+func (r *Release) StatusReport(ctx context.Context) (*StatusReport, error) {
+	return &StatusReport{}, nil
+}
