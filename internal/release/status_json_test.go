@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/webapi-platform/infra/infra"
-	"github.com/webapi-platform/infra/internal/record"
 )
 
 // noStacks is a backend without any stack: nothing was ever deployed.
@@ -67,6 +66,12 @@ func TestStatusReportOfNothingDeployedIsNulls(t *testing.T) {
 		assert.Regexp(t, regexp.MustCompile(`(?m)^`+c+` +not deployed`), f.out.String())
 	}
 	assert.NotContains(t, f.out.String(), "weights: blue", "no weights before the edge is deployed")
+
+	sections, err := f.r.Preview(context.Background(), infra.Colors)
+	require.NoError(t, err, "a stack not deployed yet is no failed preview")
+	assert.ErrorContains(t, sections[1].Err, "green is not deployed (its stack does not exist yet)")
+	_, err = f.r.Idle(context.Background())
+	require.NoError(t, err)
 }
 
 func TestStatusReportOfAPausedRelease(t *testing.T) {
@@ -114,7 +119,7 @@ func TestStatusReportOfAPausedRelease(t *testing.T) {
 	require.NoError(t, f.r.Status(ctx))
 	out := f.out.String()
 	assert.Contains(t, out, "weights: blue 90% / green 10% (from the listener)")
-	assert.Regexp(t, `(?m)^green +10% +v2 +ami-2 +3 +2 +2/2 +webapi-green-5xx$`, out)
+	assert.Regexp(t, `(?m)^green +10% +v2 +ami-2 +3 +2/2 +2 +webapi-green-5xx$`, out)
 	assert.Contains(t, out, "paused at step 1/3")
 }
 
@@ -142,5 +147,4 @@ func TestStatusReportWithoutAWS(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, rep.Colors[0].AlarmsInAlarm)
 	assert.Contains(t, rep.Warnings, "blue: alarm states: AccessDenied")
-	_ = record.PhaseDone
 }
