@@ -48,6 +48,9 @@ type Auto struct {
 	// stacks caches the selected stack per colour: selecting one runs the CLI, and one
 	// command reads config, writes config and updates the same stack several times.
 	stacks map[infra.Color]auto.Stack
+	// missing remembers the stacks a select found missing, so one command asks once;
+	// creating the stack clears it.
+	missing map[infra.Color]bool
 }
 
 var _ release.Engine = (*Auto)(nil)
@@ -71,7 +74,7 @@ func New(workDir string, program func(infra.RunOptions) pulumi.RunFunc, progress
 	if err != nil {
 		return nil, fmt.Errorf("work dir %s: %w", workDir, err)
 	}
-	a := &Auto{workDir: abs, project: "webapi", program: program, progress: progress, stacks: map[infra.Color]auto.Stack{},
+	a := &Auto{workDir: abs, project: "webapi", program: program, progress: progress, stacks: map[infra.Color]auto.Stack{}, missing: map[infra.Color]bool{},
 		env: map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}}
 	for _, o := range opts {
 		o(a)
@@ -119,9 +122,17 @@ func (e *Auto) setRun(opts infra.RunOptions) {
 	e.run = opts
 }
 
-func (e *Auto) stack(ctx context.Context, c infra.Color) (auto.Stack, error) {
+// stack selects the colour's stack; only create (a deploy) creates a missing one.
+// Reads select only (auto.SelectStackInlineSource, `pulumi stack select` without
+// --create), so status, idle, history and preview never add a stack to the backend; a
+// missing stack is release.ErrStackNotFound, what the SDK's IsSelectStack404Error
+// recognises ("no stack named … found").
+func (e *Auto) stack(ctx context.Context, c infra.Color, create bool) (auto.Stack, error) {
 	if s, ok := e.stacks[c]; ok {
 		return s, nil
+	}
+	if e.missing[c] && !create {
+		return auto.Stack{}, fmt.Errorf("stack %s: %w", c, release.ErrStackNotFound)
 	}
 	opts := []auto.LocalWorkspaceOption{auto.WorkDir(e.workDir), auto.EnvVars(e.env)}
 	if e.groupGrace > 0 {
@@ -131,16 +142,32 @@ func (e *Auto) stack(ctx context.Context, c infra.Color) (auto.Stack, error) {
 		}
 		opts = append(opts, auto.Pulumi(cmd))
 	}
-	s, err := auto.UpsertStackInlineSource(ctx, string(c), e.project, e.inline, opts...)
+	open := auto.SelectStackInlineSource
+	if create {
+		open = auto.UpsertStackInlineSource
+	}
+	s, err := open(ctx, string(c), e.project, e.inline, opts...)
+	if !create && auto.IsSelectStack404Error(err) {
+		e.missing[c] = true
+		return auto.Stack{}, fmt.Errorf("stack %s: %w", c, release.ErrStackNotFound)
+	}
 	if err != nil {
 		return auto.Stack{}, fmt.Errorf("stack %s: %w", c, err)
 	}
+	delete(e.missing, c)
 	e.stacks[c] = s
 	return s, nil
 }
 
+// CreateStack creates the stack when the backend does not have it: a deploy's first
+// step, so that it can read the new stack's config before its first up.
+func (e *Auto) CreateStack(ctx context.Context, c infra.Color) error {
+	_, err := e.stack(ctx, c, true)
+	return err
+}
+
 func (e *Auto) Config(ctx context.Context, c infra.Color) (map[string]string, error) {
-	s, err := e.stack(ctx, c)
+	s, err := e.stack(ctx, c, false)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +187,7 @@ func (e *Auto) Config(ctx context.Context, c infra.Color) (map[string]string, er
 }
 
 func (e *Auto) SetConfig(ctx context.Context, c infra.Color, kv map[string]string) error {
-	s, err := e.stack(ctx, c)
+	s, err := e.stack(ctx, c, true)
 	if err != nil {
 		return err
 	}
@@ -175,7 +202,7 @@ func (e *Auto) SetConfig(ctx context.Context, c infra.Color, kv map[string]strin
 }
 
 func (e *Auto) Outputs(ctx context.Context, c infra.Color) (map[string]any, error) {
-	s, err := e.stack(ctx, c)
+	s, err := e.stack(ctx, c, false)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +262,7 @@ func (l *eventLog) events(failed bool) []events.EngineEvent {
 // Up updates a stack with the run's options: the targets, and the listener's weights
 // (infra.RunOptions.ListenerWeights) for this update only.
 func (e *Auto) Up(ctx context.Context, c infra.Color, run release.UpOptions) (release.Changes, error) {
-	s, err := e.stack(ctx, c)
+	s, err := e.stack(ctx, c, true)
 	if err != nil {
 		return release.Changes{}, err
 	}
@@ -286,7 +313,7 @@ func changesOf(evs []events.EngineEvent) release.Changes {
 
 // Preview previews a stack with the run's weights and config overrides (targets aside).
 func (e *Auto) Preview(ctx context.Context, c infra.Color, run release.UpOptions) ([]events.EngineEvent, error) {
-	s, err := e.stack(ctx, c)
+	s, err := e.stack(ctx, c, false)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +330,7 @@ func (e *Auto) Preview(ctx context.Context, c infra.Color, run release.UpOptions
 }
 
 func (e *Auto) Destroy(ctx context.Context, c infra.Color) error {
-	s, err := e.stack(ctx, c)
+	s, err := e.stack(ctx, c, false)
 	if err != nil {
 		return err
 	}
@@ -321,7 +348,7 @@ func (e *Auto) Destroy(ctx context.Context, c infra.Color) error {
 // stack's state, without running the program: after the tool set a listener's weights
 // directly (an interrupted release's restore), state learns what the listener serves.
 func (e *Auto) Refresh(ctx context.Context, c infra.Color, targets []string) error {
-	s, err := e.stack(ctx, c)
+	s, err := e.stack(ctx, c, false)
 	if err != nil {
 		return err
 	}

@@ -91,6 +91,15 @@ func New(t testing.TB, opts Options) *World {
 		w.loadFixture(t, opts.Fixture)
 	}
 	w.Engine = w.engineIn(t, w.Dir)
+	// A checkout's stacks exist in its backend, as after `pulumi stack init`: the engine's
+	// reads (config, outputs, previews) never create one, only deploys do.
+	for _, c := range infra.Colors {
+		if _, ok := opts.Stacks[c]; ok {
+			if err := w.Engine.CreateStack(context.Background(), c); err != nil {
+				t.Fatalf("enginetest: %v", err)
+			}
+		}
+	}
 	return w
 }
 

@@ -41,10 +41,13 @@ type Record struct {
 // Plan is how a release moves traffic: the receiving colour's percentages, the health
 // watch after each step, and the gates' limits.
 type Plan struct {
-	Steps         []int    `json:"steps"`
-	Pause         Duration `json:"pause"`
-	Interval      Duration `json:"interval"`
-	Manual        bool     `json:"manual,omitempty"`
+	Steps    []int    `json:"steps"`
+	Pause    Duration `json:"pause"`
+	Interval Duration `json:"interval"`
+	Manual   bool     `json:"manual,omitempty"`
+	// Hold: the last step is below 100% and the release ends holding that split (outcome
+	// held), until `promote` finishes it or a new release moves on from it.
+	Hold          bool     `json:"hold,omitempty"`
 	Max5xxPercent float64  `json:"max5xxPercent"`
 	MaxP99        Duration `json:"maxP99"`
 }
@@ -75,6 +78,9 @@ type Release struct {
 	// From are the weights before the current step (or restore), To the weights it sets.
 	From infra.Weights `json:"from"`
 	To   infra.Weights `json:"to"`
+	// Full: `promote --full` was given, so the remaining steps of a manual plan run one
+	// after another, each verified and watched, without pausing.
+	Full bool `json:"full,omitempty"`
 	// Outcome and Message say how a done release ended.
 	Outcome Outcome `json:"outcome,omitempty"`
 	Message string  `json:"message,omitempty"`
@@ -88,6 +94,8 @@ const (
 	OutcomeRolledBack Outcome = "rolledBack"
 	OutcomeFailed     Outcome = "failed"
 	OutcomeAborted    Outcome = "aborted"
+	// OutcomeHeld: a plan with --hold ended below 100% and the listener keeps that split.
+	OutcomeHeld Outcome = "held"
 )
 
 // Owner says who holds (or asks for) the lease. RunID identifies a CI run: a re-run of

@@ -31,7 +31,9 @@ func weightsWith(c infra.Color, percent int) infra.Weights {
 	return infra.Weights{Blue: percent, Green: 100 - percent}
 }
 
-// validatePlan wants steps strictly ascending within 1..100.
+// validatePlan wants steps strictly ascending within 1..100, the last 100 unless the plan
+// holds its split: a release that ends below 100% without saying so would end "done"
+// with both colours serving and nothing watching.
 func validatePlan(p Plan) error {
 	if len(p.Steps) == 0 {
 		return fmt.Errorf("the plan has no steps")
@@ -40,6 +42,9 @@ func validatePlan(p Plan) error {
 		if s < 1 || s > 100 || (i > 0 && s <= p.Steps[i-1]) {
 			return fmt.Errorf("plan steps %v: want percentages from 1 to 100, strictly ascending", p.Steps)
 		}
+	}
+	if last := p.Steps[len(p.Steps)-1]; last != 100 && !p.Hold {
+		return fmt.Errorf("plan steps %v end at %d%%: the last step must be 100 unless the plan holds the split (--hold)", p.Steps, last)
 	}
 	return nil
 }
@@ -113,7 +118,8 @@ func StartWatch(rec Record, now time.Time) (Record, error) {
 }
 
 // StepPassed records a step whose watch passed: the release is done after the last
-// step, paused after the others of a manual plan, and otherwise goes on to the next step.
+// step (succeeded, or held for a plan that holds its split), paused after the others of
+// a manual plan (unless promoted with --full), and otherwise goes on to the next step.
 func StepPassed(rec Record, who string, now time.Time) (Record, error) {
 	rec, err := transition(rec, now, PhaseWatching, PhaseWatching)
 	if err != nil {
@@ -121,27 +127,41 @@ func StepPassed(rec Record, who string, now time.Time) (Record, error) {
 	}
 	r := rec.Release
 	switch {
+	case r.Step >= len(rec.Plan.Steps)-1 && rec.Plan.Hold:
+		return finish(rec, who, "release-hold", OutcomeHeld, "", now), nil
 	case r.Step >= len(rec.Plan.Steps)-1:
 		return finish(rec, who, "release-complete", OutcomeSucceeded, "", now), nil
-	case rec.Plan.Manual:
+	case rec.Plan.Manual && !r.Full:
 		r.Phase = PhasePaused
 		return rec, nil
 	}
 	return nextStep(rec, r.Step+1), nil
 }
 
-// Promote continues a paused release with its next step, or with the last (100% of the
-// plan) when full.
+// Promote continues a paused release with the next step of its recorded plan; full
+// also runs every step after it without pausing (each still verified and watched: none
+// is skipped). A held release (Holding) is finished: its plan gets a last step, 100%.
 func Promote(rec Record, full bool, now time.Time) (Record, error) {
+	if Holding(rec) {
+		return finishHeld(rec, now), nil
+	}
 	rec, err := transition(rec, now, PhasePaused, PhasePaused)
 	if err != nil {
 		return rec, err
 	}
-	step := rec.Release.Step + 1
-	if full {
-		step = len(rec.Plan.Steps) - 1
-	}
-	return nextStep(rec, step), nil
+	rec.Release.Full = full
+	return nextStep(rec, rec.Release.Step+1), nil
+}
+
+// finishHeld reopens a held release with a last step to 100%; its history already says
+// it held, and its end adds release-complete (or a rollback).
+func finishHeld(rec Record, now time.Time) Record {
+	rec = rec.Clone()
+	rec.Plan.Hold = false
+	rec.Plan.Steps = append(rec.Plan.Steps, 100)
+	r := rec.Release
+	r.Phase, r.Outcome, r.Message, r.Updated = PhasePaused, "", "", now
+	return nextStep(rec, len(rec.Plan.Steps)-1)
 }
 
 // nextStep sets the release to apply step i, starting from the previous step's weights.
@@ -226,4 +246,10 @@ func Resume(rec Record) Next {
 		return NextRestore
 	}
 	return NextNothing
+}
+
+// Holding says whether the last release ended holding its split (a --hold plan): it is
+// done, and `promote` may still finish it.
+func Holding(rec Record) bool {
+	return rec.Release != nil && rec.Release.Phase == PhaseDone && rec.Release.Outcome == OutcomeHeld && rec.Plan != nil
 }

@@ -134,8 +134,8 @@ func TestManualReleasePausesAndPromotes(t *testing.T) {
 	assert.Equal(t, infra.Weights{Blue: 50, Green: 50}, next.Release.To)
 	full, err := Promote(rec, true, t0)
 	require.NoError(t, err)
-	assert.Equal(t, 2, full.Release.Step)
-	assert.Equal(t, infra.Weights{Blue: 0, Green: 100}, full.Release.To)
+	assert.Equal(t, 1, full.Release.Step, "--full runs the next step too: the plan is followed, none skipped")
+	assert.True(t, full.Release.Full)
 }
 
 func TestFailedStepRestoresTheStableColor(t *testing.T) {
@@ -181,4 +181,75 @@ func TestIllegalTransitions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, OutcomeAborted, aborted.Release.Outcome)
 	assert.Equal(t, NextNothing, Resume(aborted))
+}
+
+// pass runs a step through applied, watching and a passed watch.
+func pass(t *testing.T, rec Record) Record {
+	t.Helper()
+	rec, err := MarkApplied(rec, t0)
+	require.NoError(t, err)
+	rec, err = StartWatch(rec, t0)
+	require.NoError(t, err)
+	rec, err = StepPassed(rec, "alice", t0)
+	require.NoError(t, err)
+	return rec
+}
+
+func TestPromoteMovesOneStepAndFullRunsTheRestOfThePlan(t *testing.T) {
+	s := start(5, 25, 50, 100)
+	s.Plan.Manual = true
+	rec := pass(t, started(t, s))
+	require.Equal(t, PhasePaused, rec.Release.Phase)
+
+	rec, err := Promote(rec, false, t0)
+	require.NoError(t, err)
+	assert.Equal(t, infra.Weights{Blue: 75, Green: 25}, rec.Release.To, "the recorded plan's next step")
+	rec = pass(t, rec)
+	assert.Equal(t, PhasePaused, rec.Release.Phase, "promote moves exactly one step")
+	assert.Equal(t, 1, rec.Release.Step)
+
+	rec, err = Promote(rec, true, t0)
+	require.NoError(t, err)
+	assert.Equal(t, 2, rec.Release.Step, "--full runs the remaining steps in order, none skipped")
+	assert.Equal(t, infra.Weights{Blue: 50, Green: 50}, rec.Release.To)
+	rec = pass(t, rec)
+	assert.Equal(t, PhaseApplying, rec.Release.Phase, "--full: no pause after the next steps")
+	assert.Equal(t, infra.Weights{Blue: 0, Green: 100}, rec.Release.To)
+	rec = pass(t, rec)
+	assert.Equal(t, OutcomeSucceeded, rec.Release.Outcome)
+}
+
+func TestPlanEndsAt100UnlessItHolds(t *testing.T) {
+	_, err := StartRelease(Record{}, start(10, 50), t0)
+	assert.ErrorContains(t, err, "plan steps [10 50] end at 50%: the last step must be 100 unless the plan holds the split (--hold)")
+
+	s := start(10, 50)
+	s.Plan.Hold = true
+	rec := pass(t, pass(t, started(t, s)))
+	assert.Equal(t, PhaseDone, rec.Release.Phase, "a held release is finished: no lease, no watch")
+	assert.Equal(t, OutcomeHeld, rec.Release.Outcome)
+	assert.Equal(t, NextNothing, Resume(rec))
+	assert.True(t, Holding(rec))
+	last := rec.History[len(rec.History)-1]
+	assert.Equal(t, "release-hold", last.Action)
+	assert.Equal(t, &infra.Weights{Blue: 50, Green: 50}, last.To)
+
+	// promote finishes a held release: one more step, to 100%.
+	done, err := Promote(rec, false, t0)
+	require.NoError(t, err)
+	assert.Equal(t, []int{10, 50, 100}, done.Plan.Steps)
+	assert.False(t, done.Plan.Hold)
+	assert.Equal(t, Release{ID: "r1", Target: infra.Green, AppRef: "v2.0.0", Started: t0, Updated: t0, Step: 2, Phase: PhaseApplying,
+		From: infra.Weights{Blue: 50, Green: 50}, To: infra.Weights{Green: 100}}, *done.Release)
+	done = pass(t, done)
+	assert.Equal(t, OutcomeSucceeded, done.Release.Outcome)
+	assert.False(t, Holding(done))
+
+	// or a new release (shift) starts from the held split.
+	next := start(75, 100)
+	next.ID, next.Current = "r2", infra.Weights{Blue: 50, Green: 50}
+	again, err := StartRelease(rec, next, t0)
+	require.NoError(t, err)
+	assert.EqualValues(t, "blue", again.StableColor, "the held release's stable colour stays")
+	assert.Equal(t, infra.Weights{Blue: 25, Green: 75}, again.Release.To)
 }

@@ -110,6 +110,10 @@ func (r *Release) deploy(ctx context.Context, st *state, c infra.Color, weight i
 // minSize with a capacity below it. The result is validated with the program's own
 // rules before anything runs.
 func (r *Release) releaseInputs(ctx context.Context, st *state, c infra.Color, opts DeployOptions) (UpOptions, error) {
+	// A deploy is what creates a colour's stack (reads never do); its config is read next.
+	if err := r.Engine.CreateStack(ctx, c); err != nil {
+		return UpOptions{}, err
+	}
 	cfg, err := r.Engine.Config(ctx, c)
 	if err != nil {
 		return UpOptions{}, err

@@ -32,7 +32,18 @@ type fakeAWS struct {
 	listener infra.Weights   // what the ALB serves
 	applied  []infra.Weights // the listener's weights after each update that set them
 	outputs  map[infra.Color]map[string]any
-	locks    []fakeLock // backend locks of the edge stack
+	locks    []fakeLock           // backend locks of the edge stack
+	missing  map[infra.Color]bool // stacks the backend does not have (nil: it has both)
+}
+
+// stackMissing is the engine's ErrStackNotFound for a stack the backend does not have.
+func (a *fakeAWS) stackMissing(c infra.Color) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.missing[c] {
+		return fmt.Errorf("stack %s: %w", c, ErrStackNotFound)
+	}
+	return nil
 }
 
 // fakeLock is a Pulumi backend lock file: who took it.
@@ -132,7 +143,17 @@ func newFakeEngine(greenWeight int, stable infra.Color) *fakeEngine {
 }
 
 func (f *fakeEngine) Config(_ context.Context, c infra.Color) (map[string]string, error) {
+	if err := f.aws.stackMissing(c); err != nil {
+		return nil, err
+	}
 	return maps.Clone(f.config[c]), nil
+}
+
+func (f *fakeEngine) CreateStack(_ context.Context, c infra.Color) error {
+	f.aws.mu.Lock()
+	defer f.aws.mu.Unlock()
+	delete(f.aws.missing, c)
+	return nil
 }
 
 func (f *fakeEngine) SetConfig(_ context.Context, c infra.Color, kv map[string]string) error {
@@ -141,6 +162,9 @@ func (f *fakeEngine) SetConfig(_ context.Context, c infra.Color, kv map[string]s
 }
 
 func (f *fakeEngine) Outputs(_ context.Context, c infra.Color) (map[string]any, error) {
+	if err := f.aws.stackMissing(c); err != nil {
+		return nil, err
+	}
 	f.aws.mu.Lock()
 	defer f.aws.mu.Unlock()
 	return maps.Clone(f.aws.outputs[c]), nil
@@ -191,7 +215,10 @@ func (f *fakeEngine) up(ctx context.Context, c infra.Color, targets []string, w 
 	return Changes{Counts: map[string]int{"update": 1, "same": 40}, Touched: []string{lURN}}, nil
 }
 
-func (f *fakeEngine) Preview(context.Context, infra.Color, UpOptions) ([]events.EngineEvent, error) {
+func (f *fakeEngine) Preview(_ context.Context, c infra.Color, _ UpOptions) ([]events.EngineEvent, error) {
+	if err := f.aws.stackMissing(c); err != nil {
+		return nil, err
+	}
 	return f.preview, nil
 }
 

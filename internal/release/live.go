@@ -60,10 +60,17 @@ func (r *Release) look(ctx context.Context) (*state, error) {
 }
 
 // edgeState finds the edge stack (the colour whose config says edge: true) and reads its
-// outputs; raw is its config.
+// outputs; raw is its config. A stack the backend does not have is not deployed (reads
+// never create one): with no existing stack the edge, nothing is, and the edge is taken
+// to be the first colour without a stack (blue on a new backend).
 func (r *Release) edgeState(ctx context.Context) (*state, map[string]string, error) {
+	var missing []infra.Color
 	for _, c := range infra.Colors {
 		cfg, raw, err := r.config(ctx, c)
+		if errors.Is(err, ErrStackNotFound) {
+			missing = append(missing, c)
+			continue
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -82,6 +89,9 @@ func (r *Release) edgeState(ctx context.Context) (*state, map[string]string, err
 			}
 		}
 		return st, raw, nil
+	}
+	if len(missing) > 0 {
+		return &state{edge: missing[0], undeployed: "its stack does not exist yet", neverDeployed: true}, nil, nil
 	}
 	return nil, nil, fmt.Errorf("neither stack has webapi:edge true: deploy the edge stack (blue) first")
 }

@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
@@ -11,14 +12,18 @@ import (
 )
 
 // Engine is what the release logic needs from Pulumi: one stack per colour.
-// internal/engine implements it with the Automation API; tests use fakes.
+// internal/engine implements it with the Automation API; tests use fakes. Every method
+// but CreateStack and Up returns ErrStackNotFound for a stack the backend does not have.
 type Engine interface {
 	// Config returns the stack's config, defaults included: webapi keys without their
 	// namespace, other keys (aws:region) with theirs.
 	Config(ctx context.Context, c infra.Color) (map[string]string, error)
-	// Outputs returns the stack's outputs; empty when it was never deployed.
+	// Outputs returns the stack's outputs; empty when it was created but never updated.
 	Outputs(ctx context.Context, c infra.Color) (map[string]any, error)
-	// Up updates the stack with the run's options.
+	// CreateStack creates the stack when the backend does not have it: a deploy's first
+	// step (nothing else creates stacks).
+	CreateStack(ctx context.Context, c infra.Color) error
+	// Up updates the stack with the run's options (creating a missing stack).
 	Up(ctx context.Context, c infra.Color, opts UpOptions) (Changes, error)
 	// Preview returns the engine events of a preview.
 	Preview(ctx context.Context, c infra.Color, run UpOptions) ([]events.EngineEvent, error)
@@ -186,3 +191,8 @@ type AlarmState struct {
 
 // AlarmStateAlarm is CloudWatch's StateValue of an alarm that fires.
 const AlarmStateAlarm = "ALARM"
+
+// ErrStackNotFound is what an Engine returns (wrapped) when asked to read, preview,
+// refresh or destroy a stack the backend does not have: those never create one. Only
+// CreateStack and Up (the first deploy) create a stack.
+var ErrStackNotFound = errors.New("the stack does not exist in the backend (never deployed)")

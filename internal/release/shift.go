@@ -18,6 +18,7 @@ type ShiftOptions struct {
 	Pause    time.Duration // health watch after each step
 	Interval time.Duration // between health checks during a pause
 	Manual   bool          // stop after each step until `promote`
+	Hold     bool          // the last step is below 100 and the release ends holding it
 	Limits   *Limits       // nil: from config
 }
 
@@ -136,7 +137,7 @@ func (r *Release) plan(ctx context.Context, opts ShiftOptions) (record.Plan, err
 		}
 	}
 	return record.Plan{Steps: slices.Clone(opts.Steps), Pause: record.Duration(opts.Pause), Interval: record.Duration(opts.Interval),
-		Manual: opts.Manual, Max5xxPercent: limits.Max5xxPercent, MaxP99: record.Duration(limits.MaxP99)}, nil
+		Manual: opts.Manual, Hold: opts.Hold, Max5xxPercent: limits.Max5xxPercent, MaxP99: record.Duration(limits.MaxP99)}, nil
 }
 
 // abort ends a release that never moved traffic (a refusal or an error before the
@@ -200,6 +201,10 @@ func (r *Release) steps(ctx context.Context, st *state, rec record.Record) error
 		var err error
 		switch record.Resume(rec) {
 		case record.NextNothing:
+			if record.Holding(rec) {
+				r.printf("holding %s: the plan ends here; `bluegreen promote` takes %s to 100%%, `bluegreen rollback --to %s` sends everything back\n", rel.To, rel.Target, rec.StableColor)
+				return nil
+			}
 			r.printf("shift complete: %s\n", rel.To)
 			return nil // settle gives the lease up
 		case record.NextPromote:
@@ -260,16 +265,17 @@ func (r *Release) fail(ctx context.Context, st *state, rec record.Record, label 
 	return r.restore(ctx, st, rec, label, cause)
 }
 
-// Promote continues a paused manual release with its next step (or straight to its last
-// with full), with the release's recorded plan.
+// Promote continues a paused manual release with the next step of the release's
+// recorded plan, or with full every step left (each verified and watched, without
+// pausing); a held release (a --hold plan that ended below 100%) is taken to 100%.
 func (r *Release) Promote(ctx context.Context, full bool) error {
 	st, err := r.lookDeployed(ctx)
 	if err != nil {
 		return err
 	}
 	rel := st.active()
-	if rel == nil || rel.Phase != record.PhasePaused {
-		return Refusef("no release is paused (the listener serves %s): start one with `bluegreen shift <colour> --manual`", st.live)
+	if !record.Holding(st.rec) && (rel == nil || rel.Phase != record.PhasePaused) {
+		return Refusef("no release is paused or holding (the listener serves %s): start one with `bluegreen shift <colour> --manual` (or --hold)", st.live)
 	}
 	if err := r.takeLease(ctx); err != nil {
 		return err

@@ -1,7 +1,9 @@
 package release
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -31,40 +33,72 @@ func (r *Release) Idle(ctx context.Context) (infra.Color, error) {
 	return "", Refusef("a shift is in progress (the listener serves %s): run `bluegreen promote` or `bluegreen rollback` first", st.live)
 }
 
-// Status prints the listener's weights and the release record, then, per colour, what
-// it runs, its capacity and health, and its live weight.
+// Status prints what StatusReport knows, for people: the ALB, the listener's weights and
+// where they were read, the release record, then one line per colour.
 func (r *Release) Status(ctx context.Context) error {
-	st, err := r.look(ctx)
+	rep, err := r.StatusReport(ctx)
 	if err != nil {
 		return err
 	}
-	albURL, source := "", "the listener"
-	if st.deployed != nil {
-		albURL = st.deployed.AlbURL
+	weights := "- (the edge stack is not deployed)"
+	if w := rep.Weights; w != nil {
+		source := "the listener"
+		if w.Source == WeightsFromEdgeOutputs {
+			source = "the edge stack's outputs (AWS not reachable)"
+		}
+		weights = fmt.Sprintf("%s (from %s)", infra.Weights{Blue: w.Blue, Green: w.Green}, source)
 	}
-	if !st.liveFromALB {
-		source = "the edge stack's outputs (AWS not reachable)"
-	}
-	r.printf("ALB: %s   weights: %s (from %s)   stable colour: %s\n", orDash(albURL), st.live, source, orDash(string(st.rec.StableColor)))
-	r.printRecord(st.rec)
-	r.printf("%-6s %-7s %-24s %-22s %-8s %s\n", "COLOUR", "WEIGHT", "APP REF", "AMI", "DESIRED", "HEALTHY TARGETS")
-	for _, c := range infra.Colors {
-		outs, err := r.Engine.Outputs(ctx, c)
-		if err != nil {
-			return err
+	r.printf("ALB: %s   weights: %s   stable colour: %s\n", orDash(deref(rep.ALB)), weights, orDash(string(deref(rep.StableColor))))
+	r.printReport(rep)
+	r.printf("%-6s %-7s %-24s %-22s %-8s %-8s %-11s %s\n", "COLOUR", "WEIGHT", "APP REF", "AMI", "DESIRED", "HEALTHY", "IN SERVICE", "ALARMS IN ALARM")
+	for _, c := range rep.Colors {
+		if !c.Deployed {
+			line := "not deployed"
+			if c.LiveWeight != nil {
+				line += fmt.Sprintf(" (%d%% of traffic)", *c.LiveWeight)
+			}
+			r.printf("%-6s %s\n", c.Color, line)
+			continue
 		}
 		healthy := "-"
-		if tg := st.targetGroup(c); tg != "" && r.Health != nil {
-			if counts, err := r.Health.TargetHealth(ctx, tg); err == nil {
-				healthy = fmt.Sprintf("%d/%d", counts.Healthy, counts.Total)
-			} else {
-				healthy = "unknown (" + err.Error() + ")"
-			}
+		if c.Healthy != nil && c.TargetsTotal != nil {
+			healthy = fmt.Sprintf("%d/%d", *c.Healthy, *c.TargetsTotal)
 		}
-		r.printf("%-6s %-7s %-24s %-22s %-8s %s\n", c, fmt.Sprintf("%d%%", st.live.Of(c)),
-			orDash(fmt.Sprint(outs[infra.OutAppRef])), orDash(fmt.Sprint(outs[infra.OutAmiID])), orDash(fmt.Sprint(outs[infra.OutDesired])), healthy)
+		alarms := "-"
+		if c.AlarmsInAlarm != nil {
+			alarms = cmp.Or(strings.Join(c.AlarmsInAlarm, ","), "none")
+		}
+		r.printf("%-6s %-7s %-24s %-22s %-8s %-8s %-11s %s\n", c.Color, orDash(intString(c.LiveWeight, "%")), orDash(deref(c.AppRef)), orDash(deref(c.AmiID)),
+			orDash(intString(c.Desired, "")), healthy, orDash(intString(c.InService, "")), alarms)
+	}
+	for _, w := range rep.Warnings {
+		r.printf("warning: %s\n", w)
 	}
 	return nil
+}
+
+// printReport prints the report's release, lease and last history entry.
+func (r *Release) printReport(rep *StatusReport) {
+	if rel := rep.Release; rel != nil {
+		state := fmt.Sprintf("%s at step %d/%d", rel.Phase, rel.Step, len(rel.Steps))
+		switch {
+		case rel.Holding:
+			state = fmt.Sprintf("holds %s until `bluegreen promote` (to 100%%) or a rollback", rel.To)
+		case !rel.InProgress:
+			state = fmt.Sprintf("ended %s at step %d/%d", deref(rel.Outcome), rel.Step, len(rel.Steps))
+		}
+		r.printf("release %s: %s into %s, steps %v, %s (%s -> %s)\n", rel.ID, orDash(deref(rel.AppRef)), rel.Target, rel.Steps, state, rel.From, rel.To)
+	}
+	if l := rep.Lease; l != nil {
+		r.printf("lease: held by %s@%s (pid %d) since %s, expires %s\n", l.Owner.User, l.Owner.Host, l.Owner.PID,
+			l.Acquired.UTC().Format(time.RFC3339), l.Expires.UTC().Format(time.RFC3339))
+	} else {
+		r.printf("lease: free\n")
+	}
+	if h := rep.LastHistory; h != nil {
+		r.printf("last: %s\n", historyLine(record.Entry{At: h.At, Who: h.Who, Action: h.Action, Version: deref(h.Version), From: h.From, To: h.To,
+			Outcome: record.Outcome(deref(h.Outcome)), Message: deref(h.Message)}))
+	}
 }
 
 // printRecord prints the release in progress (or the last one) and the lease.
@@ -73,6 +107,9 @@ func (r *Release) printRecord(rec record.Record) {
 		state := "phase " + string(rel.Phase)
 		if rel.Phase == record.PhaseDone {
 			state = "ended " + string(rel.Outcome)
+		}
+		if record.Holding(rec) {
+			state = fmt.Sprintf("holds %s until `bluegreen promote` (to 100%%) or a rollback", rel.To)
 		}
 		r.printf("release %s: %s into %s, %s, %s (%s -> %s)\n", rel.ID, orDash(rel.AppRef), rel.Target, stepLabel(rec), state, rel.From, rel.To)
 	}
@@ -96,30 +133,35 @@ func (r *Release) History(ctx context.Context) error {
 	r.printf("release record: %s\nstable colour: %s\n", r.Store.Where(), orDash(string(rec.StableColor)))
 	r.printRecord(rec)
 	for _, e := range rec.History {
-		line := fmt.Sprintf("%s  %-16s %s", e.At.UTC().Format(time.RFC3339), e.Action, e.Who)
-		if e.Version != "" {
-			line += "  version " + e.Version
-		}
-		switch {
-		case e.From != nil && e.To != nil:
-			line += fmt.Sprintf("  %s -> %s", e.From, e.To)
-		case e.From != nil:
-			line += fmt.Sprintf("  from %s", e.From)
-		case e.To != nil:
-			line += fmt.Sprintf("  -> %s", e.To)
-		}
-		if len(e.Steps) > 0 {
-			line += fmt.Sprintf("  steps %v", e.Steps)
-		}
-		if e.Outcome != "" {
-			line += "  " + string(e.Outcome)
-		}
-		if e.Message != "" {
-			line += ": " + e.Message
-		}
-		r.printf("%s\n", line)
+		r.printf("%s\n", historyLine(e))
 	}
 	return nil
+}
+
+// historyLine is one history entry on one line.
+func historyLine(e record.Entry) string {
+	line := fmt.Sprintf("%s  %-16s %s", e.At.UTC().Format(time.RFC3339), e.Action, e.Who)
+	if e.Version != "" {
+		line += "  version " + e.Version
+	}
+	switch {
+	case e.From != nil && e.To != nil:
+		line += fmt.Sprintf("  %s -> %s", e.From, e.To)
+	case e.From != nil:
+		line += fmt.Sprintf("  from %s", e.From)
+	case e.To != nil:
+		line += fmt.Sprintf("  -> %s", e.To)
+	}
+	if len(e.Steps) > 0 {
+		line += fmt.Sprintf("  steps %v", e.Steps)
+	}
+	if e.Outcome != "" {
+		line += "  " + string(e.Outcome)
+	}
+	if e.Message != "" {
+		line += ": " + e.Message
+	}
+	return line
 }
 
 // Unlock shows who holds the release lease and breaks it (written to the history). The
@@ -159,7 +201,11 @@ func (r *Release) Preview(ctx context.Context, stacks []infra.Color) ([]preview.
 		evs, err := r.Engine.Preview(ctx, c, UpOptions{})
 		p := preview.NewStack(c, evs)
 		p.Err = err
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrStackNotFound):
+			// Not a failure: a preview needs the stack, and only a deploy creates one.
+			p.Err = fmt.Errorf("%s is not deployed (its stack does not exist yet): nothing to preview; `bluegreen deploy %s` creates it", c, c)
+		case err != nil:
 			failed = append(failed, string(c))
 		}
 		if st != nil && c == st.edge && st.deployed != nil {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,26 +12,25 @@ import (
 // shiftFlags adds the flags shift and promote share; the returned function reads them
 // into options once cobra has parsed them.
 func shiftFlags(cmd *cobra.Command) func() (release.ShiftOptions, error) {
-	var steps string
+	plan := planFlags(cmd)
 	var pause, interval time.Duration
 	var manual bool
 	var max5xx float64
 	var maxP99 time.Duration
-	cmd.Flags().StringVar(&steps, "steps", "10,50,100", "ascending percentages of traffic for the receiving colour")
 	cmd.Flags().DurationVar(&pause, "pause", 5*time.Minute, "how long to watch health after each step")
 	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "time between health checks during a pause")
 	cmd.Flags().BoolVar(&manual, "manual", false, "stop after each step until `bluegreen promote`")
 	cmd.Flags().Float64Var(&max5xx, "max-5xx-percent", 0, "highest 5xx rate allowed (default: the colour's webapi:alarm5xxPercent)")
 	cmd.Flags().DurationVar(&maxP99, "max-p99", 0, "highest p99 target response time allowed (default: the colour's webapi:alarmLatencyMs)")
 	return func() (release.ShiftOptions, error) {
-		s, err := parseSteps(steps)
+		s, hold, err := plan()
 		if err != nil {
 			return release.ShiftOptions{}, err
 		}
 		if pause < 0 || interval < 0 {
 			return release.ShiftOptions{}, release.Usagef("--pause and --interval must not be negative")
 		}
-		opts := release.ShiftOptions{Steps: s, Pause: pause, Interval: interval, Manual: manual}
+		opts := release.ShiftOptions{Steps: s, Hold: hold, Pause: pause, Interval: interval, Manual: manual}
 		if cmd.Flags().Changed("max-5xx-percent") || cmd.Flags().Changed("max-p99") {
 			// NaN compares false with everything: without the explicit check it would turn
 			// the 5xx gate off.
@@ -44,22 +41,6 @@ func shiftFlags(cmd *cobra.Command) func() (release.ShiftOptions, error) {
 		}
 		return opts, nil
 	}
-}
-
-// parseSteps reads "10,50,100": ascending whole percentages from 1 to 100.
-func parseSteps(s string) ([]int, error) {
-	var steps []int
-	for _, part := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(part))
-		if err != nil || n < 1 || n > 100 {
-			return nil, release.Usagef("--steps %q: %q is not a whole percentage from 1 to 100", s, part)
-		}
-		if len(steps) > 0 && n <= steps[len(steps)-1] {
-			return nil, release.Usagef("--steps %q: steps must increase (%d after %d)", s, n, steps[len(steps)-1])
-		}
-		steps = append(steps, n)
-	}
-	return steps, nil
 }
 
 func shiftCommand(newRelease newReleaseFunc) *cobra.Command {
@@ -96,25 +77,6 @@ an interrupted step is applied again and watched for a full pause; none is skipp
 			return err
 		}
 		return r.Shift(cmd.Context(), o)
-	}
-	return cmd
-}
-
-func promoteCommand(newRelease newReleaseFunc) *cobra.Command {
-	var full bool
-	cmd := &cobra.Command{
-		Use:   "promote [--full]",
-		Short: "Continue a paused manual release with its next step (or straight to its last with --full)",
-		Long:  "Continues the paused release in the release record with its recorded plan, with the same\nchecks and automatic rollback as shift.\n\n" + exitCodesHelp,
-		Args:  cobra.NoArgs,
-	}
-	cmd.Flags().BoolVar(&full, "full", false, "go straight to the plan's last step")
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		r, err := newRelease(cmd, true)
-		if err != nil {
-			return err
-		}
-		return r.Promote(cmd.Context(), full)
 	}
 	return cmd
 }
