@@ -41,7 +41,9 @@ func TestBaseAmiIsThePrerequisitesSourceAndTrigger(t *testing.T) {
 	assert.Nil(t, prop(pinned["image-blue-app"].Inputs, "environment", "PKR_VAR_base_ami_id"), "the app stage builds on the prerequisites AMI")
 	assert.Nil(t, prop(unpinned["image-blue-prerequisites"].Inputs, "environment", "PKR_VAR_base_ami_id"), "unset: no variable, the filter picks")
 
-	trigger := func(cmds map[string]registered, name string) any { return prop(cmds[name].Inputs, "triggers").([]any)[0] }
+	trigger := func(cmds map[string]registered, name string) any {
+		return prop(cmds[name].Inputs, "triggers").([]any)[0]
+	}
 	assert.NotEqual(t, trigger(unpinned, "image-blue-prerequisites"), trigger(pinned, "image-blue-prerequisites"), "pinning re-bakes")
 	assert.NotEqual(t, trigger(pinned, "image-blue-prerequisites"), trigger(other, "image-blue-prerequisites"), "a new pin re-bakes")
 	assert.Equal(t, trigger(unpinned, "image-blue-app"), trigger(pinned, "image-blue-app"), "the app's own inputs are the same")
