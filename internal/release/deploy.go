@@ -20,6 +20,7 @@ type DeployOptions struct {
 	AppRef          string
 	DesiredCapacity *int
 	Force           bool
+	BaseAmiID       string // the prerequisites stage's source AMI (else the outputs' pin; images.go)
 }
 
 // Deploy updates a colour's stack (baking if needed; `up` waits for healthy capacity)
