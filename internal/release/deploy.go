@@ -109,6 +109,7 @@ func deployChanges(cfg map[string]string, outs map[string]any, opts DeployOption
 	} else if ref != "" && !strings.HasPrefix(ref, "prebaked:") {
 		changes["appRef"] = ref
 	}
+	maps.Copy(changes, baseAmiChanges(outs, opts))
 	desired := opts.DesiredCapacity
 	if n, ok := outs[infra.OutDesired].(float64); ok && desired == nil {
 		d := int(n)

@@ -63,7 +63,7 @@ func TestDeployRefusesABadBaseAmi(t *testing.T) {
 	f := newFixture(0, infra.Blue)
 	err := f.r.Deploy(context.Background(), infra.Green, DeployOptions{BaseAmiID: "ami-nope"})
 	assert.Equal(t, ExitUsage, ExitCode(err), "%v", err)
-	assert.ErrorContains(t, err, `webapi:baseAmiId "ami-nope"`)
+	assert.ErrorContains(t, err, `webapi:baseAmiId: "ami-nope" is not allowed`)
 	assert.Empty(t, f.eng.ups, "nothing ran")
 }
 
