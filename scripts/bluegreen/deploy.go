@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/webapi-platform/infra/internal/bake"
 	"github.com/webapi-platform/infra/internal/release"
 )
 
@@ -10,6 +11,7 @@ func deployCommand(newRelease newReleaseFunc) *cobra.Command {
 	var appRef string
 	var desired int
 	var force bool
+	var baseAmi string
 	cmd := &cobra.Command{
 		Use:   "deploy <blue|green>",
 		Short: "Update a colour's stack: bake if needed, roll its fleet, wait for healthy capacity",
@@ -27,7 +29,10 @@ into it; another run's deploy, shift or rollback is refused meanwhile (see unloc
 			if err != nil {
 				return err
 			}
-			opts := release.DeployOptions{AppRef: appRef, Force: force}
+			if baseAmi != "" && !bake.AmiIDPattern.MatchString(baseAmi) { // the program's rule for webapi:baseAmiId
+				return release.Usagef("--base-ami %q: want an AMI id such as ami-0123456789abcdef0 (an Amazon Windows Server image; see base-ami)", baseAmi)
+			}
+			opts := release.DeployOptions{AppRef: appRef, Force: force, BaseAmiID: baseAmi}
 			if cmd.Flags().Changed("desired-capacity") {
 				if desired < 0 {
 					return release.Usagef("--desired-capacity %d: want 0 or more", desired)
@@ -44,5 +49,6 @@ into it; another run's deploy, shift or rollback is refused meanwhile (see unloc
 	cmd.Flags().StringVar(&appRef, "app-ref", "", "set webapi:appRef (tag or commit to bake) before deploying")
 	cmd.Flags().IntVar(&desired, "desired-capacity", 0, "set webapi:desiredCapacity before deploying")
 	cmd.Flags().BoolVar(&force, "force", false, "deploy even if the colour has weight")
+	cmd.Flags().StringVar(&baseAmi, "base-ami", "", "pin the prerequisites stage's source AMI (webapi:baseAmiId; default: the colour's pin, from its outputs)")
 	return cmd
 }

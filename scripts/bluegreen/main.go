@@ -71,6 +71,8 @@ type deps struct {
 	clock    release.Clock
 	// checkpoint is Release.Checkpoint: nil but in a test build.
 	checkpoint func(name string)
+	// newImages answers base-ami from EC2 in a region.
+	newImages func(ctx context.Context, region string) (release.Images, error)
 }
 
 func defaultDeps() deps {
@@ -98,7 +100,8 @@ func defaultDeps() deps {
 			}
 			return h, nil
 		},
-		clock: release.RealClock{},
+		clock:     release.RealClock{},
+		newImages: newImages,
 	}
 }
 
@@ -146,7 +149,7 @@ deploy's --app-ref and --desired-capacity, like the live weights, go to the prog
 	newRelease := releaseFactory(d, g)
 	root.AddCommand(previewCommand(newRelease), deployCommand(newRelease), shiftCommand(newRelease), promoteCommand(newRelease),
 		rollbackCommand(newRelease), statusCommand(newRelease), idleCommand(newRelease), destroyCommand(newRelease), retireCommand(newRelease),
-		historyCommand(newRelease), unlockCommand(newRelease))
+		historyCommand(newRelease), unlockCommand(newRelease), baseAmiCommand(newRelease, d.newImages, g))
 	return root
 }
 
