@@ -211,7 +211,9 @@ source "amazon-ebs" "prerequisites" {
   # fails the bake ("No AMI was found matching filters"), never bakes on something else
   # (packer-plugin-amazon builder/common step_source_ami_info.go sets ImageIds from
   # source_ami, ami_filter.go GetFilteredImage adds the filters and owners). Empty is
-  # unset: the filter alone picks the newest.
+  # unset: the filter alone picks the newest. A pin Amazon has since deprecated is still
+  # found: DescribeImages hides deprecated AMIs unless asked for by id (EC2 User Guide,
+  # "Deprecate an AMI").
   source_ami = var.base_ami_id
   # bake:end
 

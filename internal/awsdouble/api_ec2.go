@@ -66,7 +66,7 @@ var imageFilters = map[string]func(Image) string{
 // DescribeImages answers as EC2 does (API reference, DescribeImages): Owners takes
 // account ids or an alias (amazon, aws-marketplace, self); filter values may use * and
 // ?, values of one filter are ORed and filters ANDed; deprecated images are left out
-// unless IncludeDeprecated; and without MaxResults every match comes in one page, with
+// unless IncludeDeprecated or asked for by id; and without MaxResults every match comes in one page, with
 // MaxResults (5 to 1000) in pages of that size. The order is by id, never by date.
 func (e *EC2) DescribeImages(_ context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
 	for _, f := range in.Filters {
@@ -93,7 +93,9 @@ func imageMatches(img Image, in *ec2.DescribeImagesInput) bool {
 	if len(in.Owners) > 0 && !slices.ContainsFunc(in.Owners, func(o string) bool { return o == img.OwnerAlias || o == img.OwnerID }) {
 		return false
 	}
-	if img.Deprecated && !aws.ToBool(in.IncludeDeprecated) {
+	// "the deprecated AMI does not appear in DescribeImages API calls unless you specify
+	// its ID or specify that deprecated AMIs must appear" (EC2 User Guide, Deprecate an AMI).
+	if img.Deprecated && !aws.ToBool(in.IncludeDeprecated) && !slices.Contains(in.ImageIds, img.ID) {
 		return false
 	}
 	for _, f := range in.Filters {

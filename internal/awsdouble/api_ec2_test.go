@@ -38,6 +38,8 @@ func TestEC2DescribeImagesFiltersOwnersAndPages(t *testing.T) {
 	assert.Equal(t, []string{"ami-00000000000000001"}, ids(&ec2.DescribeImagesInput{Owners: []string{"amazon"}, Filters: available}))
 	assert.Equal(t, []string{"ami-00000000000000001", "ami-00000000000000002"}, ids(&ec2.DescribeImagesInput{Owners: []string{"801119661308"}, Filters: available, IncludeDeprecated: aws.Bool(true)}))
 	assert.Len(t, ids(&ec2.DescribeImagesInput{Filters: windows2022}), 3, "any owner")
+	assert.Equal(t, []string{"ami-00000000000000002"}, ids(&ec2.DescribeImagesInput{ImageIds: []string{"ami-00000000000000002"}, Owners: []string{"amazon"}, Filters: available}),
+		"a deprecated image asked for by id (a pin: Packer's source_ami) is found")
 
 	first, err := e.DescribeImages(context.Background(), &ec2.DescribeImagesInput{MaxResults: aws.Int32(5), Owners: []string{"amazon", "111122223333"}})
 	require.NoError(t, err)
