@@ -157,6 +157,19 @@ variable "git_sha256" {
     error_message = "The git_sha256 must be the 64-hex SHA-256 of the MinGit zip for git_version."
   }
 }
+# bake:optional base_ami_id
+# An optional input (internal/bake/optional.go): part of the stage's trigger only when set,
+# so stacks that leave webapi:baseAmiId empty keep the trigger they had before it existed.
+variable "base_ami_id" {
+  type        = string
+  default     = ""
+  description = "The base image to build on (webapi:baseAmiId): an Amazon Windows Server image of windows_version. Empty: the newest one."
+  validation {
+    condition     = var.base_ami_id == "" || can(regex("^ami-([0-9a-f]{8}|[0-9a-f]{17})$", var.base_ami_id))
+    error_message = "The base_ami_id must be empty or an AMI id such as ami-0123456789abcdef0."
+  }
+}
+# bake:end
 
 locals {
   ami_name = "webapi-prerequisites-${var.stack}-${formatdate("YYYYMMDDhhmmss", timestamp())}"
@@ -192,6 +205,17 @@ source "amazon-ebs" "prerequisites" {
     owners      = ["amazon"]
     most_recent = true
   }
+  # bake:optional base_ami_id
+  # The pinned base image, when set. Packer asks DescribeImages for this id with the filter
+  # and owners above applied too, so a pin that is not an Amazon image of windows_version
+  # fails the bake ("No AMI was found matching filters"), never bakes on something else
+  # (packer-plugin-amazon builder/common step_source_ami_info.go sets ImageIds from
+  # source_ami, ami_filter.go GetFilteredImage adds the filters and owners). Empty is
+  # unset: the filter alone picks the newest. A pin Amazon has since deprecated is still
+  # found: DescribeImages hides deprecated AMIs unless asked for by id (EC2 User Guide,
+  # "Deprecate an AMI").
+  source_ami = var.base_ami_id
+  # bake:end
 
   # WinRM over TLS only, with the password EC2 generates for this instance (decrypted by
   # Packer with its temporary key pair): no password exists anywhere else.

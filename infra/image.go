@@ -42,6 +42,10 @@ type ImageArgs struct {
 	Runtime *Runtime
 	// WindowsVersion is the Windows Server base of the prerequisites stage (2022, 2025).
 	WindowsVersion string
+	// BaseAmiID pins the prerequisites stage's source AMI (Packer's source_ami, an input
+	// of its trigger); empty: the newest Amazon image of WindowsVersion, and the trigger
+	// the stage had before the pin existed (an optional input, internal/bake/optional.go).
+	BaseAmiID string
 	// AppRepositoryTokenSecret names the Secrets Manager secret the app stage's builder
 	// reads the clone token from; the name alone reaches Packer, never the value.
 	AppRepositoryTokenSecret string
@@ -127,8 +131,14 @@ func planStages(args *ImageArgs) (map[string]stagePlan, error) {
 		"subnet_id":       args.SubnetID,
 		"windows_version": args.WindowsVersion,
 	}
+	prerequisitesVars := merge(commonVars, args.Runtime.prerequisitesVars())
+	if args.BaseAmiID != "" {
+		// Only when set: an unset optional input is no variable at all, so the bake's
+		// environment (an input of its command) stays as it was before the key existed.
+		prerequisitesVars["base_ami_id"] = args.BaseAmiID
+	}
 	stageVars := map[string]map[string]string{
-		bake.StagePrerequisites.Name: merge(commonVars, args.Runtime.prerequisitesVars()),
+		bake.StagePrerequisites.Name: prerequisitesVars,
 		bake.StageApp.Name: merge(commonVars, map[string]string{
 			"color":          string(args.Color),
 			"app_repository": args.AppRepository,

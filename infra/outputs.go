@@ -35,6 +35,9 @@ const (
 	OutDesired       = "desiredCapacity"
 	OutAlarmNames    = "alarmNames"
 	OutPrerequisites = "prerequisitesAmiId"
+	// OutBaseAmiID is the pinned base image of the prerequisites stage (webapi:baseAmiId;
+	// empty when unset): deploys keep it from here, never from a checkout.
+	OutBaseAmiID = "baseAmiId"
 )
 
 // EdgeOutputs lists what the other colour needs from the edge stack; a missing one is

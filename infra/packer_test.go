@@ -28,12 +28,13 @@ func validate(t *testing.T, dir string) (string, error) {
 	return string(out), err
 }
 
-// Both templates, for each Windows Server version webapi:windowsVersion allows, and the
-// app template with a token secret (its temporary instance profile).
+// Both templates, for each Windows Server version webapi:windowsVersion allows, the
+// prerequisites template on a pinned base image, and the app template with a token
+// secret (its temporary instance profile).
 func TestPackerValidatesBothTemplates(t *testing.T) {
 	out, err := validate(t, copyImages(t))
 	require.NoError(t, err, out)
-	assert.Equal(t, 5, strings.Count(out, "The configuration is valid."), out)
+	assert.Equal(t, 6, strings.Count(out, "The configuration is valid."), out)
 	for _, v := range windowsVersions {
 		assert.Contains(t, out, "== Windows Server "+v+"\nThe configuration is valid.\nThe configuration is valid.\n", "both templates with windows_version=%s", v)
 	}
@@ -49,6 +50,8 @@ func TestPackerValidateCatchesBrokenTemplates(t *testing.T) {
 		{"wrong type", "windows-prerequisites.pkr.hcl", "winrm_use_ssl            = true", "winrm_use_ssl = \"maybe\"", "winrm_use_ssl"},
 		// The script validates with windows_version=2025 too: a template refusing it fails.
 		{"windows 2025 refused", "windows-app.pkr.hcl", `contains(["2022", "2025"], var.windows_version)`, `contains(["2022"], var.windows_version)`, "The windows_version must be 2022 or 2025."},
+		// The pinned base image is validated like every variable.
+		{"base image not an AMI id", "windows-prerequisites.pkr.hcl", `var.base_ami_id == "" || can(regex("^ami-`, `var.base_ami_id == "x" || can(regex("^ami-`, "The base_ami_id must be empty or an AMI id"},
 		{"policy statement misspelled", "windows-app.pkr.hcl", `Action   = ["secretsmanager:GetSecretValue"]`, `Actions = ["secretsmanager:GetSecretValue"]`, `An argument named "Actions" is not expected here`},
 	}
 	for _, tc := range cases {

@@ -259,6 +259,7 @@ func colorResources(ctx *pulumi.Context, cfg *Config, in colorInputs, out pulumi
 			DeregisterOnDelete: cfg.DeregisterAmis,
 			Runtime:            cfg.Runtime,
 			WindowsVersion:     cfg.WindowsVersion,
+			BaseAmiID:          cfg.BaseAmiID,
 			// The secret's name only; its value is read on the builder.
 			AppRepositoryTokenSecret: cfg.AppRepositoryTokenSecret,
 		})
@@ -301,6 +302,7 @@ func colorResources(ctx *pulumi.Context, cfg *Config, in colorInputs, out pulumi
 	out[OutAsgName] = fleet.AsgName
 	out[OutAmiID] = amiID
 	out[OutPrerequisites] = prereqID
+	out[OutBaseAmiID] = pulumi.String(cfg.BaseAmiID)
 	out[OutAppRef] = pulumi.String(version)
 	out[OutDesired] = pulumi.Int(cfg.DesiredCapacity)
 	return out, nil

@@ -33,5 +33,7 @@ for windows in 2022 2025; do
   packer validate "${common[@]}" "${dotnet[@]}" -var "windows_version=$windows" "$dir/windows-prerequisites.pkr.hcl"
   packer validate "${common[@]}" "${app[@]}" -var "windows_version=$windows" "$dir/windows-app.pkr.hcl"
 done
+# The prerequisites stage on a pinned base image (webapi:baseAmiId: source_ami).
+packer validate "${common[@]}" "${dotnet[@]}" -var base_ami_id=ami-0123456789abcdef0 "$dir/windows-prerequisites.pkr.hcl"
 # The app stage with a private repository's token secret (the temporary instance profile).
 packer validate "${common[@]}" "${app[@]}" -var app_repository_token_secret=webapi/github-token "$dir/windows-app.pkr.hcl"

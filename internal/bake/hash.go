@@ -36,14 +36,20 @@ type File struct {
 // uses, and its variables. Equal inputs give equal hashes, so an unchanged stage never
 // re-bakes; any changed byte or variable gives a new hash, so it always does. Names and
 // lengths are framed so that moving bytes between files or values changes the hash too.
+// An optional input left unset (optional.go) is neither hashed nor are its regions.
 func TriggerHash(files []File, vars map[string]string) string {
 	h := sha256.New()
 	sorted := slices.SortedFunc(slices.Values(files), func(a, b File) int { return cmp.Compare(a.Name, b.Name) })
 	for _, f := range sorted {
-		fmt.Fprintf(h, "file\x00%s\x00%d\x00", f.Name, len(f.Content))
-		h.Write(f.Content)
+		content := withoutUnsetOptionals(f.Content, vars)
+		fmt.Fprintf(h, "file\x00%s\x00%d\x00", f.Name, len(content))
+		h.Write(content)
 	}
+	optional := optionalVariables(files)
 	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		if optional[k] && vars[k] == "" {
+			continue
+		}
 		fmt.Fprintf(h, "var\x00%s\x00%d\x00%s", k, len(vars[k]), vars[k])
 	}
 	return hex.EncodeToString(h.Sum(nil))
@@ -54,6 +60,9 @@ func StageFiles(repoRoot string, stage Stage) ([]File, error) {
 	tpl, err := os.ReadFile(filepath.Join(repoRoot, stage.Template))
 	if err != nil {
 		return nil, fmt.Errorf("image %s: reading template: %w", stage.Name, err)
+	}
+	if _, err := optionalRegions(splitLines(tpl)); err != nil {
+		return nil, fmt.Errorf("image %s: %s %w", stage.Name, stage.Template, err)
 	}
 	files := []File{{Name: stage.Template, Content: tpl}}
 	dir := filepath.Dir(stage.Template)

@@ -14,7 +14,8 @@ import (
 // without them), writes the manifest post-processor's file to PKR_VAR_manifest_path with
 // the custom_data the runner checks (internal/bake/manifest.go: role, stack,
 // template_hash; last_run_uuid; artifact_id "region:ami-…"), and appends
-// "<stage> <template hash> <ami> <source ami>" to the build log, one line per build.
+// "<stage> <template hash> <ami> <source ami>" to the build log, one line per build (the
+// prerequisites stage's source is PKR_VAR_base_ami_id when set, as source_ami is Packer's).
 // The AMI id is derived from the stage, its template hash and the AMI it is built on, so
 // the same inputs give the same AMI and any change gives another. Values are written
 // into the JSON unescaped: the tests' configs hold no quote or backslash.
@@ -40,7 +41,7 @@ for v in $need; do
 	eval "val=\${PKR_VAR_$v:-}"
 	[ -n "$val" ] || fail "variable $v is required: PKR_VAR_$v is not set"
 done
-source_ami=amazon-windows-2022
+source_ami=${PKR_VAR_base_ami_id:-amazon-windows-2022}
 if [ "$stage" = app ]; then
 	printf '%s' "$PKR_VAR_prerequisites_ami_id" | grep -Eqx 'ami-([0-9a-f]{8}|[0-9a-f]{17})' || fail "prerequisites_ami_id $PKR_VAR_prerequisites_ami_id is not an AMI id"
 	printf '%s' "$PKR_VAR_app_commit" | grep -Eqx '[0-9a-f]{40}' || fail "app_commit $PKR_VAR_app_commit is not a commit id"

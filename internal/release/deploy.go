@@ -29,6 +29,8 @@ type DeployOptions struct {
 	InPlace bool
 	// Timeout bounds the wait for the new version (0: the colour's deployTimeoutMinutes).
 	Timeout time.Duration
+	// BaseAmiID pins the prerequisites stage's source AMI (else the outputs' pin; images.go).
+	BaseAmiID string
 }
 
 // Validate refuses combinations that contradict each other, before anything runs.
@@ -38,8 +40,8 @@ func (o DeployOptions) Validate() error {
 		return Usagef("--timeout %s: want a positive duration", o.Timeout)
 	case o.DeferFleet && (o.InPlace || o.Force):
 		return Usagef("--defer-fleet leaves the fleet alone; --in-place and --force change it: choose one")
-	case o.DeferFleet && (o.AppRef != "" || o.DesiredCapacity != nil):
-		return Usagef("--defer-fleet applies infrastructure changes only: a version (--app-ref) or capacity (--desired-capacity) is a fleet change; deploy it to the idle colour, or --in-place")
+	case o.DeferFleet && (o.AppRef != "" || o.DesiredCapacity != nil || o.BaseAmiID != ""):
+		return Usagef("--defer-fleet applies infrastructure changes only: a version (--app-ref), a base image (--base-ami) or capacity (--desired-capacity) is a fleet change; deploy it to the idle colour, or --in-place")
 	}
 	return nil
 }
@@ -144,6 +146,7 @@ func deployChanges(cfg map[string]string, outs map[string]any, opts DeployOption
 	} else if ref != "" && !strings.HasPrefix(ref, "prebaked:") {
 		changes["appRef"] = ref
 	}
+	maps.Copy(changes, baseAmiChanges(outs, opts))
 	desired := opts.DesiredCapacity
 	if n, ok := outs[infra.OutDesired].(float64); ok && desired == nil {
 		d := int(n)

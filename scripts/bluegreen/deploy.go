@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/webapi-platform/infra/internal/bake"
 	"github.com/webapi-platform/infra/internal/release"
 )
 
@@ -42,6 +43,9 @@ deferred, refresh {id, status, reason}, waitSeconds, elapsedSeconds.
 			if err != nil {
 				return err
 			}
+			if b := opts.BaseAmiID; b != "" && !bake.AmiIDPattern.MatchString(b) { // the program's rule for webapi:baseAmiId
+				return release.Usagef("--base-ami %q: want an AMI id such as ami-0123456789abcdef0 (an Amazon Windows Server image; see base-ami)", b)
+			}
 			opts.AppRef = appRef
 			if cmd.Flags().Changed("desired-capacity") {
 				if desired < 0 {
@@ -70,6 +74,7 @@ deferred, refresh {id, status, reason}, waitSeconds, elapsedSeconds.
 	cmd.Flags().BoolVar(&opts.DeferFleet, "defer-fleet", false, "on a colour with weight, apply everything but fleet and image changes and report those as deferred")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 0, "how long to wait for the new version (default: the colour's webapi:deployTimeoutMinutes)")
 	cmd.Flags().StringVar(&report, "report", "", "write what the deploy did as JSON to this file")
+	cmd.Flags().StringVar(&opts.BaseAmiID, "base-ami", "", "pin the prerequisites stage's source AMI (webapi:baseAmiId; default: the colour's pin, from its outputs)")
 	return cmd
 }
 

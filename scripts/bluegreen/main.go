@@ -74,6 +74,8 @@ type deps struct {
 	checkpoint func(name string)
 	// newSmoke is the smoke test's client (Release.Smoke): through the ALB, but in a test build.
 	newSmoke func() release.Smoker
+	// newImages answers base-ami from EC2 in a region.
+	newImages func(ctx context.Context, region string) (release.Images, error)
 }
 
 func defaultDeps() deps {
@@ -101,8 +103,9 @@ func defaultDeps() deps {
 			}
 			return h, nil
 		},
-		clock:    release.RealClock{},
-		newSmoke: func() release.Smoker { return &smoke.Client{} },
+		clock:     release.RealClock{},
+		newSmoke:  func() release.Smoker { return &smoke.Client{} },
+		newImages: newImages,
 	}
 }
 
@@ -151,7 +154,7 @@ deploy's --app-ref and --desired-capacity, like the live weights, go to the prog
 	root.AddCommand(previewCommand(newRelease), deployCommand(newRelease), shiftCommand(newRelease), promoteCommand(newRelease),
 		rollbackCommand(newRelease), statusCommand(newRelease), idleCommand(newRelease), destroyCommand(newRelease), retireCommand(newRelease),
 		historyCommand(newRelease), unlockCommand(newRelease), smokeCommand(newRelease))
-	root.AddCommand(leaseCommand(newRelease), summaryCommand(newRelease))
+	root.AddCommand(leaseCommand(newRelease), summaryCommand(newRelease), baseAmiCommand(newRelease, d.newImages, g))
 	return root
 }
 

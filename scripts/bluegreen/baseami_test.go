@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/webapi-platform/infra/internal/record"
+	"github.com/webapi-platform/infra/internal/release"
+)
+
+// scriptedImages serves base images by Windows version.
+type scriptedImages map[string][]release.BaseImage
+
+func (s scriptedImages) WindowsBaseImages(_ context.Context, v string) ([]release.BaseImage, error) {
+	return s[v], nil
+}
+
+// noEngine fails every call: the commands under test must not need one.
+type noEngine struct{ release.Engine }
+
+func baseAmiDeps(t *testing.T, out io.Writer, images release.Images, region *string) deps {
+	return deps{out: out, clock: release.RealClock{},
+		newEngine: func(string, io.Writer) (release.Engine, error) { return noEngine{}, nil },
+		newHealth: func(context.Context, string) (release.Health, error) { return nil, errors.New("no AWS here") },
+		newStore:  func(context.Context, release.Engine) (record.Store, error) { return nil, errors.New("no store here") },
+		newImages: func(_ context.Context, r string) (release.Images, error) {
+			*region = r
+			return images, nil
+		},
+	}
+}
+
+// base-ami prints the newest image's id alone on stdout (for the scheduled refresh to
+// pass to deploy --base-ami); none is a refusal.
+func TestBaseAmiCommandPrintsTheNewestID(t *testing.T) {
+	images := scriptedImages{"2025": {
+		{ID: "ami-02025000000000001", Name: "Windows_Server-2025-English-Full-Base-2026.11.12", Created: time.Date(2026, 11, 12, 6, 0, 0, 0, time.UTC)},
+		{ID: "ami-02025000000000002", Name: "Windows_Server-2025-English-Full-Base-2026.11.26", Created: time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)},
+	}}
+	t.Chdir(t.TempDir()) // the tool changes to --workdir; this puts the test's back after
+	var out, errOut bytes.Buffer
+	var region string
+	root := newRootCommand(baseAmiDeps(t, &out, images, &region))
+	root.SetErr(&errOut)
+	require.NoError(t, execute(context.Background(), root, []string{"base-ami", "--windows-version", "2025", "--region", "eu-west-1", "--workdir", t.TempDir()}))
+	assert.Equal(t, "ami-02025000000000002\n", out.String())
+	assert.Contains(t, errOut.String(), "Windows_Server-2025-English-Full-Base-2026.11.26")
+	assert.Equal(t, "eu-west-1", region)
+
+	out.Reset()
+	err := execute(context.Background(), newRootCommand(baseAmiDeps(t, &out, images, &region)), []string{"base-ami", "--windows-version", "2022", "--region", "eu-west-1", "--workdir", t.TempDir()})
+	assert.Equal(t, release.ExitRefused, release.ExitCode(err), "%v", err)
+	assert.ErrorContains(t, err, "Windows_Server-2022-English-Full-Base-*")
+	assert.Empty(t, out.String())
+}
+
+// Bad values exit 2 naming the flag, before anything is built.
+func TestBaseAmiFlagsAreValidated(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"deploy", "green", "--base-ami", "ami-nope"}, `--base-ami "ami-nope"`},
+		{[]string{"deploy", "green", "--base-ami", "i-0123456789abcdef0"}, `--base-ami "i-0123456789abcdef0"`},
+		{[]string{"base-ami", "--windows-version", "2019"}, `--windows-version "2019": want 2022 or 2025`},
+	} {
+		t.Run(tc.args[0]+" "+tc.says, func(t *testing.T) {
+			d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},
+				newEngine: func(string, io.Writer) (release.Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
+				newHealth: func(context.Context, string) (release.Health, error) {
+					t.Fatal("no AWS for bad input")
+					return nil, nil
+				},
+				newImages: func(context.Context, string) (release.Images, error) {
+					t.Fatal("no AWS for bad input")
+					return nil, nil
+				},
+			}
+			err := execute(context.Background(), newRootCommand(d), tc.args)
+			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
+			assert.ErrorContains(t, err, tc.says)
+		})
+	}
+}
