@@ -119,7 +119,9 @@ func (w *window) arrivedEnd(now time.Time) time.Time {
 
 func (w *window) paused(now time.Time) bool { return !now.Before(w.end) }
 
-func (w *window) allArrived(now time.Time) bool { return !now.Before(w.lastEnd().Add(w.gates.MetricLag)) }
+func (w *window) allArrived(now time.Time) bool {
+	return !now.Before(w.lastEnd().Add(w.gates.MetricLag))
+}
 
 // lagNote says, once the pause is over, what the watch still waits for.
 func (w *window) lagNote(now time.Time) string {
