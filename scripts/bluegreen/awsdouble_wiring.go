@@ -26,6 +26,30 @@ import (
 // KillAtEnv names the checkpoint at which the test build kills itself.
 const KillAtEnv = "WEBAPI_TEST_KILL_AT"
 
+// ClockEpochEnv and ClockSpeedEnv make the test build's clock run ClockSpeedEnv times
+// faster than the wall clock from the Unix second ClockEpochEnv: a shift's pauses and
+// the metric lag (minutes) take seconds, while every run of the tool in a test shares
+// one timeline (lease expiries and record times stay ordered across runs). The
+// interrupt budget stays on the wall clock.
+const (
+	ClockEpochEnv = "WEBAPI_TEST_CLOCK_EPOCH"
+	ClockSpeedEnv = "WEBAPI_TEST_CLOCK_SPEED"
+)
+
+// fastClock is the wall clock sped up from epoch.
+type fastClock struct {
+	epoch time.Time
+	speed float64
+}
+
+func (c fastClock) Now() time.Time {
+	return c.epoch.Add(time.Duration(float64(time.Since(c.epoch)) * c.speed))
+}
+
+func (c fastClock) Sleep(ctx context.Context, d time.Duration) error {
+	return release.RealClock{}.Sleep(ctx, time.Duration(float64(d)/c.speed))
+}
+
 func init() { testWiring = append(testWiring, wireAWSDouble) }
 
 func wireAWSDouble(d *deps) {
@@ -38,6 +62,11 @@ func wireAWSDouble(d *deps) {
 			dbl := awsdouble.New(store)
 			return awsops.FromClients(awsops.Clients{ELBv2: dbl.ELBv2, CloudWatch: dbl.CloudWatch, AutoScaling: dbl.AutoScaling}), nil
 		}
+	}
+	epoch, errE := strconv.ParseInt(os.Getenv(ClockEpochEnv), 10, 64)
+	speed, errS := strconv.ParseFloat(os.Getenv(ClockSpeedEnv), 64)
+	if errE == nil && errS == nil && speed >= 1 {
+		d.clock = fastClock{epoch: time.Unix(epoch, 0), speed: speed}
 	}
 	if at := os.Getenv(KillAtEnv); at != "" {
 		d.checkpoint = func(name string) {
