@@ -1,6 +1,7 @@
 package awsdouble
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -61,14 +62,28 @@ func answer(st *State, q cwtypes.MetricDataQuery, start, end time.Time) cwtypes.
 		period = 60
 	}
 	stat := aws.ToString(q.MetricStat.Stat)
+	series := Metric{Namespace: aws.ToString(m.Namespace), MetricName: aws.ToString(m.MetricName), Dimensions: dims, Stat: stat}
 	buckets := map[int64][]float64{}
+	put := map[int64]bool{}
 	for _, p := range st.Metrics {
-		if p.Namespace != aws.ToString(m.Namespace) || p.MetricName != aws.ToString(m.MetricName) ||
-			p.Stat != stat || !maps.Equal(p.Dimensions, dims) || p.Minute < start.Unix() || p.Minute >= end.Unix() {
+		if !sameSeries(p, series) || p.Minute < start.Unix() || p.Minute >= end.Unix() {
 			continue
 		}
+		put[p.Minute] = true
 		b := p.Minute - (p.Minute-start.Unix())%period
 		buckets[b] = append(buckets[b], p.Value)
+	}
+	for _, p := range st.Steady {
+		if !sameSeries(p, series) {
+			continue
+		}
+		// Every whole minute in the window from the series' start that no datapoint set.
+		for at := max(start.Add(time.Minute-time.Nanosecond).Truncate(time.Minute).Unix(), p.Minute); at < end.Unix(); at += 60 {
+			if !put[at] {
+				b := at - (at-start.Unix())%period
+				buckets[b] = append(buckets[b], p.Value)
+			}
+		}
 	}
 	res := cwtypes.MetricDataResult{Id: q.Id, Label: aws.String(cmpLabel(q)), StatusCode: cwtypes.StatusCodeComplete}
 	keys := sortedKeys(buckets)
@@ -118,9 +133,50 @@ func (c *CloudWatch) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAl
 			}
 			out.MetricAlarms = append(out.MetricAlarms, a)
 		}
+		for _, name := range st.ExternalAlarms {
+			if len(in.AlarmNames) > 0 && !slices.Contains(in.AlarmNames, name) ||
+				in.AlarmNamePrefix != nil && !strings.HasPrefix(name, *in.AlarmNamePrefix) {
+				continue
+			}
+			state := cmp.Or(st.AlarmStates[name], &AlarmState{Value: string(cwtypes.StateValueOk), Reason: "set by the test"})
+			if in.StateValue != "" && cwtypes.StateValue(state.Value) != in.StateValue {
+				continue
+			}
+			out.MetricAlarms = append(out.MetricAlarms, cwtypes.MetricAlarm{AlarmName: aws.String(name),
+				AlarmArn:   aws.String(fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", DefaultRegion, Account, name)),
+				StateValue: cwtypes.StateValue(state.Value), StateReason: aws.String(state.Reason)})
+		}
 		return nil
 	})
 	return out, err
+}
+
+// ServeSteady gives a series the same value every minute from the minute of from on
+// (a datapoint put for a minute replaces it there): traffic for however long a test's
+// clock runs, without a datapoint per minute in the store.
+func (d *Double) ServeSteady(m Metric, from time.Time, value float64) error {
+	at := from.Truncate(time.Minute).Unix()
+	return d.Store.Update(func(st *State) error {
+		st.Steady = slices.DeleteFunc(st.Steady, func(p *Datapoint) bool { return sameSeries(p, m) })
+		st.Steady = append(st.Steady, &Datapoint{Namespace: m.Namespace, MetricName: m.MetricName,
+			Dimensions: maps.Clone(m.Dimensions), Stat: m.Stat, Minute: at, Value: value})
+		return nil
+	})
+}
+
+// PutExternalAlarm makes an alarm the program does not manage (a team's, named in
+// webapi:gateAlarms) exist, in state (OK, ALARM or INSUFFICIENT_DATA).
+func (d *Double) PutExternalAlarm(name, state, reason string) error {
+	if err := checkAlarmState(state); err != nil {
+		return err
+	}
+	return d.Store.Update(func(st *State) error {
+		if !slices.Contains(st.ExternalAlarms, name) {
+			st.ExternalAlarms = append(st.ExternalAlarms, name)
+		}
+		st.AlarmStates[name] = &AlarmState{Value: state, Reason: cmp.Or(reason, "set by the test")}
+		return nil
+	})
 }
 
 func alarmToAPI(st *State, r *Resource) cwtypes.MetricAlarm {

@@ -326,3 +326,52 @@ func TestStoreSerialisesWritersAcrossHandles(t *testing.T) {
 		return nil
 	}))
 }
+
+// A steady series answers every whole minute from its start that no datapoint set; the
+// load balancer's own 5xx is a LoadBalancer-only series, apart from the target group's.
+func TestGetMetricDataServesSteadySeriesAndLoadBalancerOnlyMetrics(t *testing.T) {
+	f := newFixture(t)
+	both := map[string]string{"LoadBalancer": "app/a/1", "TargetGroup": "targetgroup/b/2"}
+	requests := Metric{Namespace: "AWS/ApplicationELB", MetricName: "RequestCount", Dimensions: both, Stat: "Sum"}
+	elb5xx := Metric{Namespace: "AWS/ApplicationELB", MetricName: "HTTPCode_ELB_5XX_Count", Dimensions: map[string]string{"LoadBalancer": "app/a/1"}, Stat: "Sum"}
+	connErrors := Metric{Namespace: "AWS/ApplicationELB", MetricName: "TargetConnectionErrorCount", Dimensions: both, Stat: "Sum"}
+	t0 := time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)
+	require.NoError(t, f.double.ServeSteady(requests, t0.Add(time.Minute), 200))
+	require.NoError(t, f.double.PutDatapoint(requests, t0.Add(2*time.Minute), 5))
+	require.NoError(t, f.double.PutDatapoint(elb5xx, t0.Add(3*time.Minute), 9))
+	require.NoError(t, f.double.PutDatapoint(connErrors, t0.Add(3*time.Minute), 2))
+
+	query := func(id string, m Metric) cwtypes.MetricDataQuery {
+		var dims []cwtypes.Dimension
+		for k, v := range m.Dimensions {
+			dims = append(dims, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(v)})
+		}
+		return cwtypes.MetricDataQuery{Id: aws.String(id), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: aws.String(m.Namespace), MetricName: aws.String(m.MetricName), Dimensions: dims},
+			Period: aws.Int32(60), Stat: aws.String(m.Stat)}}
+	}
+	out, err := f.double.CloudWatch.GetMetricData(bg, &cloudwatch.GetMetricDataInput{
+		StartTime: aws.Time(t0), EndTime: aws.Time(t0.Add(5 * time.Minute)),
+		MetricDataQueries: []cwtypes.MetricDataQuery{query("r", requests), query("e", elb5xx), query("c", connErrors)},
+	})
+	require.NoError(t, err)
+	require.Len(t, out.MetricDataResults, 3)
+	assert.Equal(t, []float64{200, 200, 5, 200}, out.MetricDataResults[0].Values, "steady from t0+1, the datapoint at t0+2 replaces it, none before t0+1")
+	assert.Equal(t, []time.Time{t0.Add(4 * time.Minute), t0.Add(3 * time.Minute), t0.Add(2 * time.Minute), t0.Add(time.Minute)}, out.MetricDataResults[0].Timestamps)
+	assert.Equal(t, []float64{9}, out.MetricDataResults[1].Values, "the load balancer's own 5xx, per LoadBalancer")
+	assert.Equal(t, []float64{2}, out.MetricDataResults[2].Values)
+}
+
+// A team's alarm (not the program's) exists once put, is scripted like the program's,
+// and is listed by DescribeAlarms.
+func TestExternalAlarmsCanBeScripted(t *testing.T) {
+	f := newFixture(t)
+	assert.Error(t, f.double.SetAlarmState("team-orders", "ALARM", ""), "it does not exist yet")
+	require.NoError(t, f.double.PutExternalAlarm("team-orders", "OK", ""))
+	require.NoError(t, f.double.SetAlarmState("team-orders", "ALARM", "orders failing"))
+	out, err := f.double.CloudWatch.DescribeAlarms(bg, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"team-orders", "team-missing"}})
+	require.NoError(t, err)
+	require.Len(t, out.MetricAlarms, 1)
+	assert.Equal(t, cwtypes.StateValueAlarm, out.MetricAlarms[0].StateValue)
+	assert.Equal(t, "orders failing", aws.ToString(out.MetricAlarms[0].StateReason))
+}

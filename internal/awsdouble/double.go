@@ -225,7 +225,7 @@ func (d *Double) SetAlarmState(name, state, reason string) error {
 		return err
 	}
 	return d.Store.Update(func(st *State) error {
-		if r, ok := st.Resources[name]; !ok || r.Type != TypeMetricAlarm {
+		if r, ok := st.Resources[name]; (!ok || r.Type != TypeMetricAlarm) && !slices.Contains(st.ExternalAlarms, name) {
 			return apiErr("ResourceNotFound", "alarm %s does not exist", name)
 		}
 		st.AlarmStates[name] = &AlarmState{Value: state, Reason: cmp.Or(reason, "set by the test")}

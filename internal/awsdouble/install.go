@@ -1,6 +1,7 @@
 package awsdouble
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -83,11 +84,14 @@ func Install(t testing.TB) Env {
 	}}
 }
 
-// buildPlugins builds into one directory per user, replacing each binary by rename, so
-// test binaries building at the same time never see half a file; the Go build cache
-// makes a rebuild of unchanged sources a link step.
+// buildPlugins builds into one directory per user and checkout, replacing each binary by
+// rename, so test binaries building at the same time never see half a file; the Go
+// build cache makes a rebuild of unchanged sources a link step. Per checkout: a second
+// worktree's build must not replace this one's plugins between build and install (its
+// store layout may differ, and a plugin that does not know a field drops it on save).
 func buildPlugins() (map[string]string, error) {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("webapi-awsdouble-%d", os.Getuid()))
+	checkout := sha256.Sum256([]byte(testutil.RepoRoot()))
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("webapi-awsdouble-%d-%x", os.Getuid(), checkout[:6]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}

@@ -37,8 +37,13 @@ type State struct {
 	Refreshes map[string][]*InstanceRefresh `json:"refreshes"`
 	// Metrics are the datapoints tests put; a minute without one has no data.
 	Metrics []*Datapoint `json:"metrics"`
+	// Steady are series with the same value every minute from their Minute on, unless a
+	// datapoint of Metrics says otherwise: traffic for however long a test's clock runs.
+	Steady []*Datapoint `json:"steady,omitempty"`
 	// AlarmStates override an alarm's state (default OK), by alarm name.
 	AlarmStates map[string]*AlarmState `json:"alarmStates"`
+	// ExternalAlarms are alarms the program does not manage (a team's), by name.
+	ExternalAlarms []string `json:"externalAlarms,omitempty"`
 	// NewTargetHealth is the health state a newly launched instance gets in its target
 	// groups ("healthy" when empty), so a test can make a release that never serves.
 	NewTargetHealth string `json:"newTargetHealth,omitempty"`

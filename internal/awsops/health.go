@@ -7,6 +7,8 @@ package awsops
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -150,44 +152,95 @@ func (h *Health) ListenerWeights(ctx context.Context, listener string) (map[stri
 	return weights, nil
 }
 
-func (h *Health) Metrics(ctx context.Context, alb, tg string, start, end time.Time) (release.Metrics, error) {
-	dims := []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(alb)}, {Name: aws.String("TargetGroup"), Value: aws.String(tg)}}
-	q := func(id, metric, stat string) cwtypes.MetricDataQuery {
+// Metrics answers per whole minute of [q.Start, q.End) (Period 60 on aligned minutes),
+// the metrics as the ELB User Guide's "CloudWatch metrics for your Application Load
+// Balancer" (docs.aws.amazon.com/elasticloadbalancing/latest/application/
+// load-balancer-cloudwatch-metrics.html) gives their dimensions: RequestCount,
+// HTTPCode_Target_5XX_Count, TargetConnectionErrorCount and TargetResponseTime per
+// LoadBalancer+TargetGroup; HTTPCode_ELB_5XX_Count only per LoadBalancer (and per
+// AvailabilityZone+LoadBalancer): the load balancer answers those 5xx itself, and
+// CloudWatch does not say for which target group. They are counted against the
+// receiving colour: during a shift only its weight changes, so 5xx the load balancer
+// adds while it is watched are the step's (the serving colour served the same share
+// before it without them); counting them against nobody would let a colour whose
+// targets the ALB cannot reach pass.
+func (h *Health) Metrics(ctx context.Context, q release.MetricsQuery) ([]release.Minute, error) {
+	alb := cwtypes.Dimension{Name: aws.String("LoadBalancer"), Value: aws.String(q.AlbArnSuffix)}
+	tg := cwtypes.Dimension{Name: aws.String("TargetGroup"), Value: aws.String(q.TargetGroupArnSuffix)}
+	query := func(id, metric, stat string, dims ...cwtypes.Dimension) cwtypes.MetricDataQuery {
 		return cwtypes.MetricDataQuery{Id: aws.String(id), MetricStat: &cwtypes.MetricStat{
 			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String(metric), Dimensions: dims},
 			Period: aws.Int32(60), Stat: aws.String(stat),
 		}}
 	}
-	out, err := h.cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
-		StartTime: aws.Time(start), EndTime: aws.Time(end),
+	in := &cloudwatch.GetMetricDataInput{
+		StartTime: aws.Time(q.Start.Truncate(time.Minute)), EndTime: aws.Time(q.End.Truncate(time.Minute)),
+		ScanBy: cwtypes.ScanByTimestampAscending,
 		MetricDataQueries: []cwtypes.MetricDataQuery{
-			q("requests", "RequestCount", "Sum"),
-			q("errors", "HTTPCode_Target_5XX_Count", "Sum"),
-			q("p99", "TargetResponseTime", "p99"),
+			query(idRequests, "RequestCount", "Sum", alb, tg),
+			query(idTarget5xx, "HTTPCode_Target_5XX_Count", "Sum", alb, tg),
+			query(idConnErrors, "TargetConnectionErrorCount", "Sum", alb, tg),
+			query(idELB5xx, "HTTPCode_ELB_5XX_Count", "Sum", alb),
+			query(idP99, "TargetResponseTime", "p99", alb, tg),
 		},
-	})
-	if err != nil {
-		return release.Metrics{}, fmt.Errorf("get metric data for %s: %w", tg, err)
 	}
-	return metricsFrom(out.MetricDataResults), nil
+	var results []cwtypes.MetricDataResult
+	for {
+		out, err := h.cw.GetMetricData(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("get metric data for %s: %w", q.TargetGroupArnSuffix, err)
+		}
+		results = append(results, out.MetricDataResults...)
+		if aws.ToString(out.NextToken) == "" {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	return minutesFrom(results), nil
 }
 
-// metricsFrom sums the counts and takes the worst p99 of the window.
-func metricsFrom(results []cwtypes.MetricDataResult) release.Metrics {
-	var m release.Metrics
+// The ids of Metrics' queries.
+const (
+	idRequests   = "requests"
+	idTarget5xx  = "target5xx"
+	idConnErrors = "connectionErrors"
+	idELB5xx     = "elb5xx"
+	idP99        = "p99"
+)
+
+// minutesFrom folds the queries' datapoints into minutes, oldest first. A minute with
+// any datapoint is one (the ALB reports nothing for a minute without requests); a
+// query's pages may repeat an id, each adding its own timestamps.
+func minutesFrom(results []cwtypes.MetricDataResult) []release.Minute {
+	byStart := map[time.Time]*release.Minute{}
 	for _, r := range results {
-		for _, v := range r.Values {
+		for i, v := range r.Values {
+			if i >= len(r.Timestamps) {
+				break
+			}
+			at := r.Timestamps[i].UTC().Truncate(time.Minute)
+			m := byStart[at]
+			if m == nil {
+				m = &release.Minute{Start: at}
+				byStart[at] = m
+			}
 			switch aws.ToString(r.Id) {
-			case "requests":
+			case idRequests:
 				m.Requests += v
-			case "errors":
-				m.Errors5xx += v
-			case "p99":
-				if d := time.Duration(v * float64(time.Second)); !m.HasLatency || d > m.P99 {
-					m.P99, m.HasLatency = d, true
-				}
+			case idTarget5xx:
+				m.Target5xx += v
+			case idConnErrors:
+				m.ConnectionErrors += v
+			case idELB5xx:
+				m.ELB5xx += v
+			case idP99:
+				m.P99, m.HasLatency = time.Duration(v*float64(time.Second)), true
 			}
 		}
 	}
-	return m
+	out := make([]release.Minute, 0, len(byStart))
+	for _, at := range slices.SortedFunc(maps.Keys(byStart), time.Time.Compare) {
+		out = append(out, *byStart[at])
+	}
+	return out
 }

@@ -2,6 +2,8 @@ package awsops
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -37,6 +39,9 @@ type fakeCW struct {
 	in     *cloudwatch.GetMetricDataInput
 	alarms []cwtypes.MetricAlarm
 	asked  [][]string
+	// pages are GetMetricData's answers, one per call, chained by NextToken.
+	pages [][]cwtypes.MetricDataResult
+	calls int
 }
 
 func (f *fakeCW) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
@@ -52,11 +57,15 @@ func (f *fakeCW) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarms
 
 func (f *fakeCW) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
 	f.in = in
-	return &cloudwatch.GetMetricDataOutput{MetricDataResults: []cwtypes.MetricDataResult{
-		{Id: aws.String("requests"), Values: []float64{600, 400}},
-		{Id: aws.String("errors"), Values: []float64{3, 2}},
-		{Id: aws.String("p99"), Values: []float64{0.25, 0.4, 0.3}},
-	}}, nil
+	out := &cloudwatch.GetMetricDataOutput{}
+	if f.calls < len(f.pages) {
+		out.MetricDataResults = f.pages[f.calls]
+	}
+	f.calls++
+	if f.calls < len(f.pages) {
+		out.NextToken = aws.String(fmt.Sprint("page-", f.calls))
+	}
+	return out, nil
 }
 
 func TestAWSHealthTargetCounts(t *testing.T) {
@@ -98,23 +107,45 @@ func TestAWSHealthListenerWeights(t *testing.T) {
 	assert.ErrorContains(t, err, "has no forward action")
 }
 
-func TestAWSHealthMetrics(t *testing.T) {
-	cw := &fakeCW{}
+func TestAWSHealthMetricsPerMinute(t *testing.T) {
 	start := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	m, err := FromClients(Clients{CloudWatch: cw}).Metrics(context.Background(), "app/alb/1", "targetgroup/green/2", start, start.Add(5*time.Minute))
-	require.NoError(t, err)
-	assert.Equal(t, 1000.0, m.Requests)
-	assert.Equal(t, 5.0, m.Errors5xx)
-	assert.InDelta(t, 0.5, m.ErrorPercent(), 1e-9)
-	assert.Equal(t, 400*time.Millisecond, m.P99, "the worst minute's p99")
-	require.Len(t, cw.in.MetricDataQueries, 3)
-	for _, q := range cw.in.MetricDataQueries {
-		dims := map[string]string{}
-		for _, d := range q.MetricStat.Metric.Dimensions {
-			dims[aws.ToString(d.Name)] = aws.ToString(d.Value)
+	at := func(m int) time.Time { return start.Add(time.Duration(m) * time.Minute) }
+	series := func(id string, values map[int]float64) cwtypes.MetricDataResult {
+		r := cwtypes.MetricDataResult{Id: aws.String(id)}
+		for _, m := range slices.Sorted(maps.Keys(values)) {
+			r.Timestamps, r.Values = append(r.Timestamps, at(m)), append(r.Values, values[m])
 		}
-		assert.Equal(t, map[string]string{"LoadBalancer": "app/alb/1", "TargetGroup": "targetgroup/green/2"}, dims)
-		assert.Equal(t, "AWS/ApplicationELB", aws.ToString(q.MetricStat.Metric.Namespace))
+		return r
 	}
-	assert.Equal(t, release.Metrics{}.ErrorPercent(), 0.0, "no requests: no error rate")
+	cw := &fakeCW{pages: [][]cwtypes.MetricDataResult{
+		{series("requests", map[int]float64{0: 600, 1: 400}), series("target5xx", map[int]float64{1: 2}), series("p99", map[int]float64{0: 0.25, 1: 0.4})},
+		{series("connectionErrors", map[int]float64{0: 1}), series("elb5xx", map[int]float64{0: 3, 2: 7}), series("requests", map[int]float64{3: 100})},
+	}}
+	minutes, err := FromClients(Clients{CloudWatch: cw}).Metrics(context.Background(), release.MetricsQuery{
+		AlbArnSuffix: "app/alb/1", TargetGroupArnSuffix: "targetgroup/green/2", Start: start.Add(30 * time.Second), End: at(5).Add(10 * time.Second)})
+	require.NoError(t, err)
+	assert.Equal(t, []release.Minute{
+		{Start: at(0), Requests: 600, ConnectionErrors: 1, ELB5xx: 3, P99: 250 * time.Millisecond, HasLatency: true},
+		{Start: at(1), Requests: 400, Target5xx: 2, P99: 400 * time.Millisecond, HasLatency: true},
+		{Start: at(2), ELB5xx: 7},
+		{Start: at(3), Requests: 100},
+	}, minutes, "each minute on its own, the pages folded together, a minute without data absent")
+	assert.Equal(t, 2, cw.calls, "every page read")
+	assert.Equal(t, start, aws.ToTime(cw.in.StartTime), "whole minutes")
+	assert.Equal(t, at(5), aws.ToTime(cw.in.EndTime))
+	dims := map[string]map[string]string{}
+	for _, q := range cw.in.MetricDataQueries {
+		d := map[string]string{}
+		for _, dim := range q.MetricStat.Metric.Dimensions {
+			d[aws.ToString(dim.Name)] = aws.ToString(dim.Value)
+		}
+		dims[aws.ToString(q.MetricStat.Metric.MetricName)+" "+aws.ToString(q.MetricStat.Stat)] = d
+		assert.Equal(t, "AWS/ApplicationELB", aws.ToString(q.MetricStat.Metric.Namespace))
+		assert.Equal(t, int32(60), aws.ToInt32(q.MetricStat.Period))
+	}
+	both := map[string]string{"LoadBalancer": "app/alb/1", "TargetGroup": "targetgroup/green/2"}
+	assert.Equal(t, map[string]map[string]string{
+		"RequestCount Sum": both, "HTTPCode_Target_5XX_Count Sum": both, "TargetConnectionErrorCount Sum": both, "TargetResponseTime p99": both,
+		"HTTPCode_ELB_5XX_Count Sum": {"LoadBalancer": "app/alb/1"},
+	}, dims, "the load balancer's own 5xx exist only per load balancer")
 }

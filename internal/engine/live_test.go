@@ -43,7 +43,8 @@ func newReleased(t *testing.T, clock release.Clock) *released {
 	h := &watchedHealth{Health: w.Health(), double: w.Double}
 	out := &enginetest.SyncBuffer{}
 	store := w.RecordStore(t)
-	r := &release.Release{Engine: w.Engine, Health: h, Clock: clock, Out: out, Store: store, Owner: enginetest.Owner("ci-1"),
+	aws := w.Health()
+	r := &release.Release{Engine: w.Engine, Health: h, Fleets: aws, Alarms: aws, Clock: clock, Out: out, Store: store, Owner: enginetest.Owner("ci-1"),
 		Locks: w.Engine, ProcessAlive: engine.ProcessAlive}
 	return &released{w: w, health: h, out: out, store: store, r: r}
 }
@@ -136,20 +137,20 @@ type watchedHealth struct {
 	seen []map[string]int
 }
 
-func (h *watchedHealth) Metrics(ctx context.Context, alb, tg string, start, end time.Time) (release.Metrics, error) {
+func (h *watchedHealth) Metrics(ctx context.Context, q release.MetricsQuery) ([]release.Minute, error) {
 	live, err := h.double.ListenerWeights(ctx, h.listener)
 	if err != nil {
-		return release.Metrics{}, err
+		return nil, err
 	}
 	h.mu.Lock()
 	h.seen = append(h.seen, live)
 	h.mu.Unlock()
 	if h.onWatch != nil {
-		if err := h.onWatch(ctx, live, start, end); err != nil {
-			return release.Metrics{}, err
+		if err := h.onWatch(ctx, live, q.Start, q.End); err != nil {
+			return nil, err
 		}
 	}
-	return h.Health.Metrics(ctx, alb, tg, start, end)
+	return h.Health.Metrics(ctx, q)
 }
 
 // watched are the live weights at each metric read so far, and forgets them.
@@ -161,12 +162,8 @@ func (h *watchedHealth) watched() []map[string]int {
 	return seen
 }
 
-// albMetric is one of a target group's ALB metrics on the double's CloudWatch, as
-// awsops queries it (namespace, dimensions, statistic).
-func albMetric(ev *infra.EdgeValues, c infra.Color, name string) awsdouble.Metric {
-	return awsdouble.Metric{Namespace: "AWS/ApplicationELB", MetricName: name, Stat: "Sum",
-		Dimensions: map[string]string{"LoadBalancer": ev.AlbArnSuffix, "TargetGroup": ev.TargetGroupArnSuffixes[string(c)]}}
-}
+// healthyTraffic is a healthy colour's minute: enough requests for the gates, few 5xx.
+var healthyTraffic = enginetest.Traffic{Requests: 1000, Target5xx: 1, P99: 200 * time.Millisecond}
 
 // steppingClock is a shift's clock without waiting: it starts on a whole minute, moves
 // a second each time it is read (time passes between two readings, so a metrics window

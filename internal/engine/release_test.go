@@ -26,7 +26,7 @@ import (
 // nothing of the release is written to the checkout.
 func TestEngineReleaseLifecycle(t *testing.T) {
 	t.Parallel()
-	f := newReleased(t, release.RealClock{})
+	f := newReleased(t, newSteppingClock())
 	ctx := context.Background()
 
 	f.deploy(t, infra.Blue, release.DeployOptions{})
@@ -40,6 +40,7 @@ func TestEngineReleaseLifecycle(t *testing.T) {
 	blueFile := f.stackFile(t, infra.Blue)
 
 	previewConfigWeightsMoveNothing(t, f)
+	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
 	shiftToGreen(t, f, ev)
 	assert.Equal(t, blueFile, f.stackFile(t, infra.Blue), "the shift wrote nothing into Pulumi.blue.yaml")
 	refusalsWhileGreenServes(t, f, ev)
@@ -89,7 +90,9 @@ func recordLivesBesideTheBackend(t *testing.T, f *released) {
 	for _, e := range rec.History {
 		actions = append(actions, e.Action)
 	}
-	assert.Equal(t, []string{"release-start", "release-complete", "rollback"}, actions)
+	assert.Equal(t, []string{"release-start", "step-passed", "step-passed", "step-passed", "release-complete", "rollback"}, actions)
+	assert.Regexp(t, `^step 1/3 green 10%: \d+000 requests, 5xx 0.10%, worst p99 200ms, \d+ minutes judged$`, rec.History[1].Message,
+		"each passed step's gate figures, from the double's CloudWatch")
 }
 
 // previewConfigWeightsMoveNothing: webapi:greenWeight is only a new listener's split; a
@@ -107,13 +110,14 @@ func previewConfigWeightsMoveNothing(t *testing.T, f *released) {
 	f.w.SetConfig(t, infra.Blue, "greenWeight", "0")
 }
 
-// shiftToGreen shifts 10, 50, 100: each step a targeted update that touches the traffic
-// listener alone, and the listener on the double serves each step's weights.
+// shiftToGreen shifts 10, 50, 100 on scripted traffic: each step a targeted update that
+// touches the traffic listener alone, the listener on the double serves each step's
+// weights, and each step passes its gates on the double's CloudWatch minutes.
 func shiftToGreen(t *testing.T, f *released, ev *infra.EdgeValues) {
 	t.Helper()
 	f.r.Touched = nil
 	f.health.watched()
-	opts := release.ShiftOptions{Target: infra.Green, Steps: []int{10, 50, 100}, Pause: 20 * time.Millisecond, Interval: 10 * time.Millisecond}
+	opts := release.ShiftOptions{Target: infra.Green, Steps: []int{10, 50, 100}, Pause: 30 * time.Second, Interval: 30 * time.Second}
 	require.NoError(t, f.r.Shift(context.Background(), opts), f.logs())
 	require.Len(t, f.r.Touched, 3)
 	for i, ch := range f.r.Touched {
@@ -176,25 +180,20 @@ func TestEngineFailedShiftStepIsRestored(t *testing.T) {
 	f.deploy(t, infra.Blue, release.DeployOptions{})
 	f.deploy(t, infra.Green, release.DeployOptions{})
 	ev := f.edge(t)
+	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
 
-	// Once green serves half the traffic, every minute it serves has 30% 5xx.
+	// Once green serves half the traffic, every minute it serves has 30% 5xx (the
+	// tool asks for whole minutes, which have arrived).
 	stormed := 0
 	f.health.onWatch = func(_ context.Context, live map[string]int, start, end time.Time) error {
 		if live[ev.TargetGroupArns[string(infra.Green)]] < 50 {
 			return nil
 		}
-		for m := start.Truncate(time.Minute); m.Before(end); m = m.Add(time.Minute) {
-			if m.Before(start) {
-				// GetMetricData rounds a StartTime of less than 15 days ago down to the
-				// whole minute (API reference, GetMetricData, StartTime), so AWS would
-				// count this minute; the double does not round, so the storm starts at
-				// the first whole minute of the window.
-				continue
-			}
-			if err := f.w.Double.PutDatapoint(albMetric(ev, infra.Green, "RequestCount"), m, 200); err != nil {
+		for m := start; m.Before(end); m = m.Add(time.Minute) {
+			if err := f.w.Double.PutDatapoint(enginetest.ALBMetric(ev, infra.Green, "RequestCount"), m, 200); err != nil {
 				return err
 			}
-			if err := f.w.Double.PutDatapoint(albMetric(ev, infra.Green, "HTTPCode_Target_5XX_Count"), m, 60); err != nil {
+			if err := f.w.Double.PutDatapoint(enginetest.ALBMetric(ev, infra.Green, "HTTPCode_Target_5XX_Count"), m, 60); err != nil {
 				return err
 			}
 			stormed++
@@ -238,4 +237,29 @@ func TestEngineRefusesShiftWithoutHealthyTargets(t *testing.T) {
 	assert.Equal(t, fileBefore, f.stackFile(t, infra.Blue), "config untouched")
 	assert.Equal(t, 0, f.stateWeights(t).Green, "state untouched")
 	assert.Equal(t, infra.Weights{Blue: 100}, f.liveWeights(t, ev), "listener untouched")
+}
+
+// A team's alarm named in green's webapi:gateAlarms goes to ALARM during the second
+// step: the step fails on it and the stable colour gets everything back, live.
+func TestEngineGateAlarmMidStepRollsBack(t *testing.T) {
+	t.Parallel()
+	f := newReleased(t, newSteppingClock())
+	f.deploy(t, infra.Blue, release.DeployOptions{})
+	f.deploy(t, infra.Green, release.DeployOptions{})
+	ev := f.edge(t)
+	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
+	require.NoError(t, f.w.Double.PutExternalAlarm("team-orders-errors", "OK", ""))
+	f.w.SetConfig(t, infra.Green, "gateAlarms", `["team-orders-errors"]`)
+	f.health.onWatch = func(_ context.Context, live map[string]int, _, _ time.Time) error {
+		if live[ev.TargetGroupArns[string(infra.Green)]] < 50 {
+			return nil
+		}
+		return f.w.Double.SetAlarmState("team-orders-errors", "ALARM", "Threshold Crossed: orders failing")
+	}
+	err := f.r.Shift(context.Background(), release.ShiftOptions{Target: infra.Green, Steps: []int{10, 50, 100}, Pause: time.Minute, Interval: 30 * time.Second})
+	assert.Equal(t, release.ExitRolledBack, release.ExitCode(err), "%v\n%s", err, f.logs())
+	assert.ErrorContains(t, err, "green: alarm team-orders-errors is in ALARM (Threshold Crossed: orders failing)")
+	assert.Regexp(t, `step 1/3 green 10% \| targets 2/2 healthy, 2 in service \| 5xx 0.10% of \d+000 requests in \d+ minutes .* \| 0s left\n`, f.out.String(), "the first step passed on the scripted traffic")
+	assert.Equal(t, infra.Weights{Blue: 100}, f.liveWeights(t, ev), "restored, live")
+	assert.Equal(t, record.OutcomeRolledBack, f.record(t).Release.Outcome)
 }

@@ -34,6 +34,7 @@ func TestEngineWeightRowsThroughTheTool(t *testing.T) {
 	f.deploy(t, infra.Blue, release.DeployOptions{})
 	f.deploy(t, infra.Green, release.DeployOptions{})
 	ev := f.edge(t)
+	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
 	opts := release.ShiftOptions{Target: infra.Green, Steps: []int{50, 100}, Pause: time.Minute, Interval: 30 * time.Second, Manual: true}
 	require.NoError(t, f.r.Shift(ctx, opts), f.logs())
 	require.Equal(t, infra.Weights{Blue: 50, Green: 50}, f.liveWeights(t, ev), "paused at 50/50")
@@ -83,6 +84,7 @@ func TestEngineSecondOperatorStopsTheShift(t *testing.T) {
 	f.deploy(t, infra.Green, release.DeployOptions{})
 	ev := f.edge(t)
 	blueTG, greenTG := ev.TargetGroupArns[string(infra.Blue)], ev.TargetGroupArns[string(infra.Green)]
+	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
 	moved := false
 	f.health.onWatch = func(ctx context.Context, live map[string]int, _, _ time.Time) error {
 		if live[greenTG] == 50 && !moved {

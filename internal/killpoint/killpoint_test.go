@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,9 +37,14 @@ var (
 )
 
 // The shift every test runs: two steps, so the 10% canary is the step a kill must not skip.
-var shiftArgs = []string{"shift", "green", "--steps", "10,100", "--pause", "1s", "--interval", "250ms", "--max-5xx-percent", "5", "--max-p99", "2s"}
+var shiftArgs = []string{"shift", "green", "--steps", "10,100", "--pause", "1s", "--interval", "30s", "--max-5xx-percent", "5", "--max-p99", "2s"}
 
 const owner = "killpoint-ci-run"
+
+// The tool's clock in these tests: 120 times the wall clock from the test binary's
+// start (the test build's fast clock), so a step's pause and the metric lag after it
+// take seconds; every run shares the timeline.
+var clockEnv = []string{"WEBAPI_TEST_CLOCK_EPOCH=" + strconv.FormatInt(time.Now().Unix(), 10), "WEBAPI_TEST_CLOCK_SPEED=120"}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -77,7 +83,9 @@ func world(t *testing.T) *enginetest.World {
 	testutil.RequireTool(t, "pulumi")
 	fixtureOnce.Do(func() { fixtureDir, fixtureErr = makeFixture(t) })
 	require.NoError(t, fixtureErr)
-	return enginetest.New(t, enginetest.Options{Fixture: fixtureDir})
+	w := enginetest.New(t, enginetest.Options{Fixture: fixtureDir})
+	w.ServeTraffic(t, infra.Green, enginetest.Traffic{Requests: 1000, Target5xx: 1, P99: 200 * time.Millisecond})
+	return w
 }
 
 func makeFixture(t *testing.T) (string, error) {
@@ -112,6 +120,7 @@ func start(t *testing.T, w *enginetest.World, env map[string]string, args ...str
 	cmd.Dir = w.Dir
 	cmd.Env = append(os.Environ(), "PULUMI_BACKEND_URL="+w.Backend, "PULUMI_CONFIG_PASSPHRASE=engine-test-only",
 		release.OwnerEnv+"="+owner, "AWS_REGION="+enginetest.Region)
+	cmd.Env = append(cmd.Env, clockEnv...)
 	for k, v := range w.AWS.Vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -253,7 +262,8 @@ func TestInterruptMidPauseRestoresDirectly(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
 			w := world(t)
-			args := append(slicesClone(shiftArgs[:4]), "--pause", "5m", "--interval", "500ms", "--max-5xx-percent", "5", "--max-p99", "2s")
+			// 30 minutes on the tool's fast clock: 15 s of wall clock to interrupt it in.
+			args := append(slicesClone(shiftArgs[:4]), "--pause", "30m", "--interval", "1m", "--max-5xx-percent", "5", "--max-p99", "2s")
 			r := start(t, w, nil, args...)
 			waitFor(t, r, "step 1/2 green 10% | ")
 			require.Equal(t, infra.Weights{Blue: 90, Green: 10}, live(t, w))

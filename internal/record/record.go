@@ -50,6 +50,13 @@ type Plan struct {
 	Hold          bool     `json:"hold,omitempty"`
 	Max5xxPercent float64  `json:"max5xxPercent"`
 	MaxP99        Duration `json:"maxP99"`
+	// The evidence gates. A record written before them has none (zero), and its
+	// release is watched with the tool's defaults (release.DefaultGates).
+	MinRequests int      `json:"minRequests,omitempty"` // requests a step's judged window needs
+	MetricLag   Duration `json:"metricLag,omitempty"`   // how late CloudWatch's minutes arrive
+	P99Breaches int      `json:"p99Breaches,omitempty"` // slow minutes that fail a step ...
+	P99Window   int      `json:"p99Window,omitempty"`   // ... within this many judged minutes
+	MaxExtend   Duration `json:"maxExtend,omitempty"`   // how long a pause extends for traffic
 }
 
 // Phase is where a release stands within its current step.

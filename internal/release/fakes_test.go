@@ -242,8 +242,18 @@ type fakeHealth struct {
 	aws       *fakeAWS
 	targets   map[string]TargetCounts
 	targetErr map[string]error
-	metrics   func(tg string, call int) Metrics
-	calls     int
+	// traffic scripts each minute of a target group (by ARN suffix) as CloudWatch has
+	// it; false: no data. Nil: steadyMinute for every minute.
+	traffic func(tg string, minute time.Time) (Minute, bool)
+	// metricsErr are the errors of the next metric reads, one per read (nil: answered).
+	metricsErr []error
+	calls      int
+	queries    []MetricsQuery
+}
+
+// steadyMinute is a healthy minute: 1000 requests, one 5xx, p99 200ms.
+func steadyMinute() Minute {
+	return Minute{Requests: 1000, Target5xx: 1, P99: 200 * time.Millisecond, HasLatency: true}
 }
 
 func (h *fakeHealth) TargetHealth(_ context.Context, tg string) (TargetCounts, error) {
@@ -258,12 +268,28 @@ func (h *fakeHealth) ListenerWeights(context.Context, string) (map[string]int, e
 	return map[string]int{tgBlue: w.Blue, tgGreen: w.Green}, nil
 }
 
-func (h *fakeHealth) Metrics(_ context.Context, _, tg string, _, _ time.Time) (Metrics, error) {
+func (h *fakeHealth) Metrics(_ context.Context, q MetricsQuery) ([]Minute, error) {
 	h.calls++
-	if h.metrics != nil {
-		return h.metrics(tg, h.calls), nil
+	h.queries = append(h.queries, q)
+	if len(h.metricsErr) > 0 {
+		err := h.metricsErr[0]
+		h.metricsErr = h.metricsErr[1:]
+		if err != nil {
+			return nil, err
+		}
 	}
-	return Metrics{Requests: 1000, Errors5xx: 1, P99: 200 * time.Millisecond, HasLatency: true}, nil
+	var out []Minute
+	for m := q.Start; m.Before(q.End); m = m.Add(time.Minute) {
+		minute, ok := steadyMinute(), true
+		if h.traffic != nil {
+			minute, ok = h.traffic(q.TargetGroupArnSuffix, m)
+		}
+		if ok {
+			minute.Start = m
+			out = append(out, minute)
+		}
+	}
+	return out, nil
 }
 
 // fakeClock advances on Sleep: pauses take no wall-clock time. Like the real clock, a

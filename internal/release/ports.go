@@ -75,8 +75,17 @@ type Health interface {
 	TargetHealth(ctx context.Context, targetGroupArn string) (TargetCounts, error)
 	// ListenerWeights returns target group ARN → weight of the listener's forward action.
 	ListenerWeights(ctx context.Context, listenerArn string) (map[string]int, error)
-	// Metrics are one target group's requests, 5xx and p99 latency over [start, end).
-	Metrics(ctx context.Context, albArnSuffix, targetGroupArnSuffix string, start, end time.Time) (Metrics, error)
+	// Metrics are one target group's figures per whole minute of [q.Start, q.End), oldest
+	// first; a minute without data (no requests) is absent, never zero.
+	Metrics(ctx context.Context, q MetricsQuery) ([]Minute, error)
+}
+
+// MetricsQuery names the receiving colour's metrics (the ALB's and its target group's
+// ARN suffixes, CloudWatch's LoadBalancer and TargetGroup dimensions) and the whole
+// minutes [Start, End) asked for.
+type MetricsQuery struct {
+	AlbArnSuffix, TargetGroupArnSuffix string
+	Start, End                         time.Time
 }
 
 // ListenerSetter sets a listener's forward weights directly (ELBv2 ModifyListener),
@@ -102,21 +111,22 @@ type TargetProblem struct {
 	ID, State, Reason, Description string
 }
 
-// Metrics over a window; a window without requests has no error rate.
-type Metrics struct {
-	Requests   float64
-	Errors5xx  float64
-	P99        time.Duration
-	HasLatency bool
+// Minute is one minute of the receiving colour's traffic as CloudWatch has it: its
+// requests, the 5xx its targets answered, the 5xx the load balancer answered itself and
+// the connections to its targets that failed, and its p99 target response time.
+type Minute struct {
+	Start            time.Time
+	Requests         float64
+	Target5xx        float64
+	ELB5xx           float64
+	ConnectionErrors float64
+	P99              time.Duration
+	HasLatency       bool
 }
 
-// ErrorPercent is 5xx as a percentage of requests (0 without requests).
-func (m Metrics) ErrorPercent() float64 {
-	if m.Requests == 0 {
-		return 0
-	}
-	return 100 * m.Errors5xx / m.Requests
-}
+// Errors are the minute's failed requests: the targets' 5xx, the load balancer's own
+// 5xx and the failed connections to targets.
+func (m Minute) Errors() float64 { return m.Target5xx + m.ELB5xx + m.ConnectionErrors }
 
 // Clock lets tests run pauses without waiting: the release record's (its lease renewer
 // runs on the same one).

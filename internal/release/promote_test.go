@@ -29,7 +29,7 @@ func TestPromoteFollowsTheRecordedPlan(t *testing.T) {
 	start := f.clock.now
 	require.NoError(t, f.rerun().Promote(ctx, true))
 	assert.Equal(t, []int{5, 25, 50, 100}, f.aws.greens(), "--full: every step left, none skipped")
-	assert.Equal(t, 10*time.Minute, f.clock.now.Sub(start), "each step watched for the full pause")
+	assert.Equal(t, 2*(5*time.Minute+DefaultMetricLag), f.clock.now.Sub(start), "each step watched for the full pause, and its last minutes judged once their metrics arrived")
 	rec := f.store.load()
 	assert.Equal(t, record.OutcomeSucceeded, rec.Release.Outcome)
 	assert.Nil(t, rec.Lease)

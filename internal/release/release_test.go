@@ -37,10 +37,26 @@ func TestShiftSuccess(t *testing.T) {
 	assert.Equal(t, record.OutcomeSucceeded, rec.Release.Outcome)
 	assert.Equal(t, "v2", rec.Release.AppRef, "the version is green's appRef output")
 	assert.Nil(t, rec.Lease, "the lease is released when the release ends")
-	assert.Equal(t, 15*time.Minute, f.clock.now.Sub(start), "a 5m pause after each of 3 steps")
-	assert.Equal(t, 3*6, f.health.calls, "health checked every minute of each pause, at both ends")
-	assert.Contains(t, f.out.String(), "step 2/3 green 50% | targets 2/2 healthy | 5xx 0.10% of 1000 requests (max 2.00%) | p99 200ms (max 800ms) | 5m0s left",
-		"the receiving colour's own alarm thresholds are the gates")
+	assert.Equal(t, 3*(5+3)*time.Minute, f.clock.now.Sub(start), "a 5m pause after each of 3 steps, and 3m for its last minute's metrics to arrive")
+	assert.Equal(t, 3*5, f.health.calls, "metrics read each minute once the step's first minute arrived")
+	assert.Contains(t, f.out.String(), "step 2/3 green 50% | targets 2/2 healthy, 2 in service | 5xx 0.10% of 5000 requests in 5 minutes (max 2.00%, needs 100 requests) | p99 200ms (max 800ms; 0 slow minutes, 2 of 3 fail) | 2 alarms OK | 0s left\n",
+		"the receiving colour's own alarm thresholds are the gates, judged on the pause's five whole minutes")
+	assert.Contains(t, f.out.String(), "step 2/3 green 50% | targets 2/2 healthy, 2 in service | 5xx 0.00% of 0 requests in 0 minutes (max 2.00%, needs 100 requests) | p99 n/a (max 800ms; 0 slow minutes, 2 of 3 fail) | 2 alarms OK | 5m0s left\n",
+		"nothing is judged before a minute has fully arrived")
+	rec = f.store.load()
+	var passed []string
+	for _, e := range rec.History {
+		if e.Action == "step-passed" {
+			passed = append(passed, e.Message)
+		}
+	}
+	assert.Equal(t, []string{
+		"step 1/3 green 10%: 5000 requests, 5xx 0.10%, worst p99 200ms, 5 minutes judged",
+		"step 2/3 green 50%: 5000 requests, 5xx 0.10%, worst p99 200ms, 5 minutes judged",
+		"step 3/3 green 100%: 5000 requests, 5xx 0.10%, worst p99 200ms, 5 minutes judged",
+	}, passed, "each passed step's gate figures are in its history entry")
+	assert.Equal(t, &record.Plan{Steps: []int{10, 50, 100}, Pause: record.Duration(5 * time.Minute), Interval: record.Duration(time.Minute), Max5xxPercent: 2, MaxP99: record.Duration(800 * time.Millisecond),
+		MinRequests: 100, MetricLag: record.Duration(3 * time.Minute), P99Breaches: 2, P99Window: 3, MaxExtend: record.Duration(5 * time.Minute)}, rec.Plan, "the plan records every gate")
 	assert.Contains(t, f.out.String(), "shift complete: blue 0% / green 100%")
 	for _, ch := range f.r.Touched {
 		assert.Equal(t, 1, ch.Modified())
@@ -50,27 +66,27 @@ func TestShiftSuccess(t *testing.T) {
 func TestShiftFailureAtEachStepRestoresTheWeights(t *testing.T) {
 	failures := map[string]func(f *fixture, failStep int){
 		"unhealthy target": func(f *fixture, failStep int) {
-			f.health.metrics = func(string, int) Metrics {
+			f.health.traffic = func(string, time.Time) (Minute, bool) {
 				if f.aws.live().Green == []int{10, 50, 100}[failStep] {
-					f.health.targets[tgGreen] = TargetCounts{Healthy: 1, Total: 2}
+					f.health.targets[tgGreen] = TargetCounts{Healthy: 1, Total: 2, Others: 1}
 				}
-				return Metrics{Requests: 10}
+				return Minute{Requests: 100}, true
 			}
 		},
 		"5xx above the limit": func(f *fixture, failStep int) {
-			f.health.metrics = func(string, int) Metrics {
+			f.health.traffic = func(string, time.Time) (Minute, bool) {
 				if f.aws.live().Green == []int{10, 50, 100}[failStep] {
-					return Metrics{Requests: 100, Errors5xx: 5}
+					return Minute{Requests: 100, Target5xx: 5}, true
 				}
-				return Metrics{Requests: 100}
+				return Minute{Requests: 100}, true
 			}
 		},
 		"latency above the limit": func(f *fixture, failStep int) {
-			f.health.metrics = func(string, int) Metrics {
+			f.health.traffic = func(string, time.Time) (Minute, bool) {
 				if f.aws.live().Green == []int{10, 50, 100}[failStep] {
-					return Metrics{Requests: 100, P99: 3 * time.Second, HasLatency: true}
+					return Minute{Requests: 100, P99: 3 * time.Second, HasLatency: true}, true
 				}
-				return Metrics{Requests: 100}
+				return Minute{Requests: 100}, true
 			}
 		},
 		"listener update fails": func(f *fixture, failStep int) {
@@ -118,7 +134,7 @@ func TestVerifyWantsTheWeightsItSet(t *testing.T) {
 // the next rollback finishes it.
 func TestRollbackFailedLeavesTheRestoreToTheNextCommand(t *testing.T) {
 	f := newFixture(0, infra.Blue)
-	f.health.metrics = func(string, int) Metrics { return Metrics{Requests: 100, Errors5xx: 50} }
+	f.health.traffic = func(string, time.Time) (Minute, bool) { return Minute{Requests: 100, Target5xx: 50}, true }
 	f.eng.failUp[1] = errors.New("ThrottlingException: Rate exceeded")
 	err := f.r.Shift(context.Background(), shiftToGreen(10, 50, 100))
 	assert.Equal(t, ExitFailed, ExitCode(err), "%v", err)
@@ -213,7 +229,7 @@ func TestManualShiftWaitsForPromote(t *testing.T) {
 	t.Run("a failing promote rolls back to the stable colour", func(t *testing.T) {
 		f := newFixture(0, infra.Blue)
 		require.NoError(t, f.r.Shift(context.Background(), opts))
-		f.health.metrics = func(string, int) Metrics { return Metrics{Requests: 10, Errors5xx: 10} }
+		f.health.traffic = func(string, time.Time) (Minute, bool) { return Minute{Requests: 100, Target5xx: 100}, true }
 		err := f.rerun().Promote(context.Background(), false)
 		assert.Equal(t, ExitRolledBack, ExitCode(err))
 		assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())

@@ -49,7 +49,7 @@ func TestScenario2KillBeforeTheListenerUpdateSkipsNoStep(t *testing.T) {
 	start := f.clock.now
 	require.NoError(t, f.rerun().Shift(context.Background(), shiftTo(infra.Green, 10, 50, 100)), f.out.String())
 	assert.Equal(t, []int{10, 50, 100}, f.aws.greens(), "the re-run applied every step, the canary first")
-	assert.Equal(t, 15*time.Minute, f.clock.now.Sub(start), "and watched each for a full pause")
+	assert.Equal(t, 3*(5+3)*time.Minute, f.clock.now.Sub(start), "and watched each for a full pause, and the metric lag after it")
 }
 
 // Scenario 2b: the runner dies in the last step's update (to 100%) while the listener

@@ -1,6 +1,7 @@
 package release
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,12 @@ type ShiftOptions struct {
 	Manual   bool          // stop after each step until `promote`
 	Hold     bool          // the last step is below 100 and the release ends holding it
 	Limits   *Limits       // nil: from config
+	// The evidence gates; zero: MinRequests from the receiving colour's
+	// webapi:minRequests, the others their Default* (MaxExtend: the pause).
+	MinRequests            int
+	MetricLag              time.Duration
+	P99Breaches, P99Window int
+	MaxExtend              time.Duration
 }
 
 // Shift moves traffic to opts.Target step by step, under the release lease. A new
@@ -106,11 +113,7 @@ func (r *Release) startShift(ctx context.Context, st *state, opts ShiftOptions) 
 	if current > 0 {
 		r.printf("resuming from the live weights: %s has %d%%\n", opts.Target, current)
 	}
-	counts, err := r.Health.TargetHealth(ctx, st.targetGroup(opts.Target))
-	if err == nil && counts.Healthy == 0 {
-		err = Refusef("%s has no healthy targets (%d registered): deploy it and wait for its health checks before shifting traffic to it", opts.Target, counts.Total)
-	}
-	if err != nil {
+	if err := r.precheck(ctx, st, opts.Target, plan.Steps); err != nil {
 		return r.abort(ctx, err)
 	}
 	if err := r.smokeBeforeShift(ctx, st, rec); err != nil { // smoke.go: before any weight moves
@@ -124,20 +127,27 @@ func releaseID(now time.Time, target infra.Color) string {
 	return now.UTC().Format("20060102T150405Z") + "-" + string(target)
 }
 
-// plan is the recorded plan of a new release: the steps, the watch, and the limits
-// (flags, else the receiving colour's alarm thresholds).
+// plan is the recorded plan of a new release: the steps, the watch, the limits (flags,
+// else the receiving colour's alarm thresholds) and the evidence gates (flags, else the
+// receiving colour's webapi:minRequests and the defaults), every gate written out so a
+// resumed release is judged exactly as it began.
 func (r *Release) plan(ctx context.Context, opts ShiftOptions) (record.Plan, error) {
-	limits := Limits{}
+	cfg, _, err := r.config(ctx, opts.Target)
+	if err != nil {
+		return record.Plan{}, err
+	}
+	var limits Limits
 	if opts.Limits != nil {
 		limits = *opts.Limits
-	} else {
-		var err error
-		if limits, err = r.limitsFor(ctx, opts.Target); err != nil {
-			return record.Plan{}, err
-		}
+	} else if limits, err = r.limitsFor(ctx, opts.Target); err != nil {
+		return record.Plan{}, err
 	}
 	return record.Plan{Steps: slices.Clone(opts.Steps), Pause: record.Duration(opts.Pause), Interval: record.Duration(opts.Interval),
-		Manual: opts.Manual, Hold: opts.Hold, Max5xxPercent: limits.Max5xxPercent, MaxP99: record.Duration(limits.MaxP99)}, nil
+		Manual: opts.Manual, Hold: opts.Hold, Max5xxPercent: limits.Max5xxPercent, MaxP99: record.Duration(limits.MaxP99),
+		MinRequests: cmp.Or(opts.MinRequests, cfg.Release.MinRequests, DefaultMinRequests),
+		MetricLag:   record.Duration(cmp.Or(opts.MetricLag, DefaultMetricLag)),
+		P99Breaches: cmp.Or(opts.P99Breaches, DefaultP99Breaches), P99Window: cmp.Or(opts.P99Window, DefaultP99Window),
+		MaxExtend: record.Duration(cmp.Or(opts.MaxExtend, opts.Pause))}, nil
 }
 
 // abort ends a release that never moved traffic (a refusal or an error before the
@@ -215,7 +225,10 @@ func (r *Release) steps(ctx context.Context, st *state, rec record.Record) error
 		case record.NextApply:
 			r.checkpoint(CheckpointAfterRecord)
 			r.printf("%s: setting %s\n", label, rel.To)
-			if err = r.apply(ctx, st, rel.To); err == nil {
+			if err = r.readyFor(ctx, rec); err == nil {
+				err = r.apply(ctx, st, rel.To)
+			}
+			if err == nil {
 				r.printf("%s: listener verified at %s\n", label, rel.To)
 				rec, err = r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) { return record.MarkApplied(rec, now) })
 			}
@@ -228,6 +241,22 @@ func (r *Release) steps(ctx context.Context, st *state, rec record.Record) error
 	}
 }
 
+// readyFor checks, before a step gives the receiving colour 100%, that its desired
+// capacity is still at least the serving colour's (precheck refused a release that
+// began without it; a group scaled in since is a step failure, and the stable colour
+// gets its traffic back).
+func (r *Release) readyFor(ctx context.Context, rec record.Record) error {
+	rel := rec.Release
+	if rel.To.Of(rel.Target) != 100 {
+		return nil
+	}
+	g, err := r.colorGatesFor(ctx, rel.Target)
+	if err != nil {
+		return err
+	}
+	return r.capacityFor100(ctx, g)
+}
+
 // watchStep watches the step's weights for the full pause and records the outcome.
 func (r *Release) watchStep(ctx context.Context, st *state, rec record.Record, label string) (record.Record, error) {
 	if rec.Release.Phase == record.PhaseApplied {
@@ -236,7 +265,8 @@ func (r *Release) watchStep(ctx context.Context, st *state, rec record.Record, l
 			return rec, err
 		}
 	}
-	if err := r.watch(ctx, st, rec, label); err != nil {
+	j, err := r.watch(ctx, st, rec, label)
+	if err != nil {
 		return rec, err
 	}
 	if err := r.smokeAfterStep(ctx, st, rec, label); err != nil { // smoke.go: at the step's live weights
@@ -244,6 +274,12 @@ func (r *Release) watchStep(ctx context.Context, st *state, rec record.Record, l
 	}
 	r.checkpoint(CheckpointBeforeRecord)
 	return r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) {
+		// The step's own history entry, with the figures it passed on (for a job summary),
+		// before StepPassed's: the last step's is the release-complete entry.
+		rel := rec.Release
+		to := rel.To
+		rec.History = append(slices.Clip(rec.History), record.Entry{At: now, Who: r.who(), Action: "step-passed", Version: rel.AppRef, To: &to,
+			Outcome: record.OutcomeSucceeded, Message: fmt.Sprintf("%s: %s", stepLabel(rec), j.figures())})
 		return record.StepPassed(rec, r.who(), now)
 	})
 }

@@ -107,7 +107,7 @@ func TestStatusReportOfAPausedRelease(t *testing.T) {
 	assert.Nil(t, rel["outcome"])
 	assert.Equal(t, false, rel["holding"])
 	assert.Equal(t, map[string]any{"blue": float64(90), "green": float64(10)}, rel["to"])
-	assert.Equal(t, "release-start", got["lastHistory"].(map[string]any)["action"])
+	assert.Equal(t, "step-passed", got["lastHistory"].(map[string]any)["action"], "the paused step passed its gates")
 	assert.Equal(t, []any{}, got["warnings"])
 
 	blue, green := got["colors"].([]any)[0].(map[string]any), got["colors"].([]any)[1].(map[string]any)

@@ -32,7 +32,7 @@ func TestSummaryOfAReleaseJob(t *testing.T) {
 	for _, e := range s.Entries {
 		actions = append(actions, e.Action)
 	}
-	assert.Equal(t, []string{"deploy", "smoke", "release-start", "release-complete"}, actions, "the entries since the job began, and none before")
+	assert.Equal(t, []string{"deploy", "smoke", "release-start", "step-passed", "step-passed", "release-complete"}, actions, "the entries since the job began, and none before")
 	md := RenderSummary(s)
 	for _, want := range []string{
 		"| Version | v2 |",
@@ -43,7 +43,7 @@ func TestSummaryOfAReleaseJob(t *testing.T) {
 		"| green | v2 | ami-2 |",
 		"| 12:07:00 | deploy | 7m0s | version v2; changed: true; waited 6m40s for 2 instances on the new version |",
 		"| 12:07:30 | smoke | 30s | succeeded; 40/40",
-		"| release-complete | 10m0s |",
+		"| step-passed | 8m30s | version v2; -> blue 90% / green 10%; succeeded; step 1/2 green 10%: 6000 requests, 5xx 0.10%, worst p99 200ms, 6 minutes judged |",
 	} {
 		assert.Contains(t, md, want)
 	}
@@ -90,7 +90,7 @@ func TestSummaryOfARelease(t *testing.T) {
 	for _, e := range s.Entries {
 		actions = append(actions, e.Action)
 	}
-	assert.Equal(t, []string{"release-start", "release-complete"}, actions, "the release's own entries, from its start to its end")
+	assert.Equal(t, []string{"release-start", "step-passed", "release-complete"}, actions, "the release's own entries, from its start to its end")
 
 	_, err = f.r.Summary(ctx, SummaryOptions{Release: "r-nope"})
 	assert.ErrorContains(t, err, "--release r-nope: the release record keeps only its last release (release "+id+")")

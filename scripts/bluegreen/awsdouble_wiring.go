@@ -28,6 +28,30 @@ import (
 // KillAtEnv names the checkpoint at which the test build kills itself.
 const KillAtEnv = "WEBAPI_TEST_KILL_AT"
 
+// ClockEpochEnv and ClockSpeedEnv make the test build's clock run ClockSpeedEnv times
+// faster than the wall clock from the Unix second ClockEpochEnv: a shift's pauses and
+// the metric lag (minutes) take seconds, while every run of the tool in a test shares
+// one timeline (lease expiries and record times stay ordered across runs). The
+// interrupt budget stays on the wall clock.
+const (
+	ClockEpochEnv = "WEBAPI_TEST_CLOCK_EPOCH"
+	ClockSpeedEnv = "WEBAPI_TEST_CLOCK_SPEED"
+)
+
+// fastClock is the wall clock sped up from epoch.
+type fastClock struct {
+	epoch time.Time
+	speed float64
+}
+
+func (c fastClock) Now() time.Time {
+	return c.epoch.Add(time.Duration(float64(time.Since(c.epoch)) * c.speed))
+}
+
+func (c fastClock) Sleep(ctx context.Context, d time.Duration) error {
+	return release.RealClock{}.Sleep(ctx, time.Duration(float64(d)/c.speed))
+}
+
 func init() { testWiring = append(testWiring, wireAWSDouble) }
 
 func wireAWSDouble(d *deps) {
@@ -45,6 +69,11 @@ func wireAWSDouble(d *deps) {
 		// The double's ALB has a DNS name and nothing behind it: the engine tests' World
 		// serves the smoke test (enginetest.SmokeServer).
 		d.newSmoke = func() release.Smoker { return &smoke.Client{DialContext: smoke.DialTo(addr)} }
+	}
+	epoch, errE := strconv.ParseInt(os.Getenv(ClockEpochEnv), 10, 64)
+	speed, errS := strconv.ParseFloat(os.Getenv(ClockSpeedEnv), 64)
+	if errE == nil && errS == nil && speed >= 1 {
+		d.clock = fastClock{epoch: time.Unix(epoch, 0), speed: speed}
 	}
 	if at := os.Getenv(KillAtEnv); at != "" {
 		d.checkpoint = func(name string) {

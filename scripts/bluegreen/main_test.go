@@ -30,6 +30,8 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"shift", "purple"}, {"shift", "green", "--steps", "100,50"}, {"preview", "--stack", "red"},
 		{"retire", "green", "--wait", "-1m"}, {"deploy", "green", "--desired-capacity", "-1"},
 		{"shift", "green", "--max-5xx-percent", "1"}, {"rollback", "--to", "purple"},
+		{"shift", "green", "--pause", "0"}, {"shift", "green", "--min-requests", "0"}, {"shift", "green", "--max-extend", "-1m"},
+		{"shift", "green", "--metric-lag", "0s"}, {"shift", "green", "--p99-breaches", "4", "--p99-window", "3"}, {"shift", "green", "--p99-window", "0"},
 	} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
 			d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},

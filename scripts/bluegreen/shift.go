@@ -17,6 +17,7 @@ func shiftFlags(cmd *cobra.Command) func() (release.ShiftOptions, error) {
 	var manual bool
 	var max5xx float64
 	var maxP99 time.Duration
+	gates := gateFlags(cmd)
 	cmd.Flags().DurationVar(&pause, "pause", 5*time.Minute, "how long to watch health after each step")
 	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "time between health checks during a pause")
 	cmd.Flags().BoolVar(&manual, "manual", false, "stop after each step until `bluegreen promote`")
@@ -27,10 +28,14 @@ func shiftFlags(cmd *cobra.Command) func() (release.ShiftOptions, error) {
 		if err != nil {
 			return release.ShiftOptions{}, err
 		}
-		if pause < 0 || interval < 0 {
-			return release.ShiftOptions{}, release.Usagef("--pause and --interval must not be negative")
+		if pause <= 0 || interval < 0 {
+			// A pause of 0 would judge a step on nothing.
+			return release.ShiftOptions{}, release.Usagef("--pause %s --interval %s: the pause must be above 0 and the interval not negative", pause, interval)
 		}
 		opts := release.ShiftOptions{Steps: s, Hold: hold, Pause: pause, Interval: interval, Manual: manual}
+		if err := gates(&opts); err != nil {
+			return release.ShiftOptions{}, err
+		}
 		if cmd.Flags().Changed("max-5xx-percent") || cmd.Flags().Changed("max-p99") {
 			// NaN compares false with everything: without the explicit check it would turn
 			// the 5xx gate off.
@@ -40,6 +45,33 @@ func shiftFlags(cmd *cobra.Command) func() (release.ShiftOptions, error) {
 			opts.Limits = &release.Limits{Max5xxPercent: max5xx, MaxP99: maxP99}
 		}
 		return opts, nil
+	}
+}
+
+// gateFlags adds the evidence gates' flags; the returned function checks them and puts
+// those given into opts (the others stay zero: the colour's config and the defaults).
+func gateFlags(cmd *cobra.Command) func(*release.ShiftOptions) error {
+	var minRequests, breaches, window int
+	var lag, extend time.Duration
+	cmd.Flags().IntVar(&minRequests, "min-requests", 0, "fewest requests the receiving colour must serve in a step's judged minutes (default: the colour's webapi:minRequests, 100)")
+	cmd.Flags().DurationVar(&extend, "max-extend", 0, "how much longer than --pause a step waits for --min-requests before it fails as inconclusive (default: the pause)")
+	cmd.Flags().DurationVar(&lag, "metric-lag", release.DefaultMetricLag, "how old a minute must be before it is judged: CloudWatch's ALB metrics arrive late")
+	cmd.Flags().IntVar(&breaches, "p99-breaches", release.DefaultP99Breaches, "slow minutes (p99 above --max-p99) that fail a step ...")
+	cmd.Flags().IntVar(&window, "p99-window", release.DefaultP99Window, "... within this many consecutive judged minutes")
+	return func(opts *release.ShiftOptions) error {
+		f := cmd.Flags()
+		switch {
+		case f.Changed("min-requests") && minRequests <= 0:
+			return release.Usagef("--min-requests %d: want a number of requests above 0", minRequests)
+		case f.Changed("max-extend") && extend <= 0:
+			return release.Usagef("--max-extend %s: want a duration above 0", extend)
+		case lag <= 0:
+			return release.Usagef("--metric-lag %s: want a duration above 0", lag)
+		case breaches <= 0 || window <= 0 || breaches > window:
+			return release.Usagef("--p99-breaches %d --p99-window %d: want 1 <= breaches <= window", breaches, window)
+		}
+		opts.MinRequests, opts.MaxExtend, opts.MetricLag, opts.P99Breaches, opts.P99Window = minRequests, extend, lag, breaches, window
+		return nil
 	}
 }
 
