@@ -14,7 +14,10 @@ import (
 type RollbackOptions struct {
 	To     infra.Color // explicit destination; empty: the release record's stable colour
 	Revert bool        // a completed release may be reverted (it is not by default)
-	Force  bool        // even when the destination has no healthy targets
+	Force  bool        // even when the destination is not ready to take all traffic
+	// ScaleUp deploys a destination that is scaled below what it must carry at that
+	// capacity (run options, never config), waits until it is ready, then rolls back.
+	ScaleUp bool
 }
 
 // Rollback sends all traffic to one colour in one targeted update, verified on the live
