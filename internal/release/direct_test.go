@@ -88,6 +88,7 @@ func TestRollbackDirectWithALockedEngineRestoresRecordsAndTheNextCommandReconcil
 	}
 	assert.Contains(t, actions, "rollback --direct")
 	out := f.out.String()
+	t.Logf("the tool said:\n%s", out)
 	assert.Contains(t, out, "rolled back directly to blue 100% / green 0% in ")
 	assert.Contains(t, out, "to reconcile:")
 	assert.Contains(t, out, "pulumi refresh")

@@ -92,10 +92,12 @@ func TestRollbackRefusedWhenTheStableColourIsNotReady(t *testing.T) {
 // that many instances into service, healthy, as Auto Scaling and the ALB would.
 type scalingEngine struct {
 	*fakeEngine
-	f *fixture
+	f       *fixture
+	configs *[]map[string]string // each up's run config
 }
 
 func (e scalingEngine) Up(ctx context.Context, c infra.Color, opts UpOptions) (Changes, error) {
+	*e.configs = append(*e.configs, opts.Config)
 	ch, err := e.fakeEngine.Up(ctx, c, opts)
 	if n := opts.Config["desiredCapacity"]; err == nil && c == infra.Blue && n == "3" {
 		e.f.fleets.fleets[asgBlue] = servingFleet(asgBlue, 3, "1")
@@ -119,10 +121,12 @@ func TestRollbackScaleUpDeploysTheStableColourThenRollsBack(t *testing.T) {
 	assert.ErrorContains(t, err, "`bluegreen deploy blue --desired-capacity 3`", "the serving colour's capacity")
 
 	r := f.rerun()
-	r.Engine = scalingEngine{f.eng, f}
+	var configs []map[string]string
+	r.Engine = scalingEngine{f.eng, f, &configs}
 	require.NoError(t, r.Rollback(context.Background(), RollbackOptions{ScaleUp: true}), f.out.String())
 	assert.Equal(t, []string{"blue[]", "blue[" + lURN + "]"}, f.eng.ups, "a deploy of blue, then the listener")
-	assert.Equal(t, "3", f.eng.runConfig[infra.Blue]["desiredCapacity"], "at green's capacity, as a run option")
+	require.Len(t, configs, 2)
+	assert.Equal(t, "3", configs[0]["desiredCapacity"], "at green's capacity, as a run option")
 	assert.Equal(t, "2", f.eng.config[infra.Blue]["desiredCapacity"], "the checkout's config is not written")
 	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
 	assert.Equal(t, record.OutcomeRolledBack, f.store.load().Release.Outcome)
