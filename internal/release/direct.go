@@ -179,8 +179,8 @@ func (r *Release) printReconcile(st *state, before infra.Weights) {
 	}
 	stack := cmp.Or(string(st.edge), "<edge stack>")
 	lines := []string{
-		fmt.Sprintf("%s's state still holds the listener's weights from before (the listener served %s): the next `bluegreen shift` or `bluegreen rollback` refreshes it first "+
-			"(pulumi refresh --target <listener URN>, recorded as \"reconciled\"); until then `bluegreen status` reports the drift", edge, before),
+		fmt.Sprintf("%s's state still holds the listener's weights from before (the listener served %s): the next `bluegreen shift` or `bluegreen rollback` refreshes the listener "+
+			"into it first (pulumi refresh --target <listener URN>, recorded as \"reconciled\"); the stack's weights output follows at the edge's next update, and `bluegreen status` reports the drift until then", edge, before),
 		fmt.Sprintf("a backend lock left by a process of this host that is gone is cleared by that command; any other: check that its update is dead, then `pulumi cancel --stack %s`", stack),
 		fmt.Sprintf("whatever stopped the engine (a program that fails, an unreachable backend): fix it and check with `pulumi preview --stack %s` before the next release", stack),
 	}
