@@ -61,7 +61,7 @@ func TestShiftRecordsTheEdgeForABreakGlassRollback(t *testing.T) {
 	edge := f.store.load().Edge
 	require.NotNil(t, edge)
 	assert.Equal(t, record.Edge{Stack: infra.Blue, ListenerArn: listener, TargetGroupArns: map[string]string{"blue": tgBlue, "green": tgGreen},
-		AsgNames: map[string]string{"blue": asgBlue}}, *edge)
+		AsgNames: map[string]string{"blue": asgBlue, "green": asgGreen}}, *edge)
 }
 
 // The engine cannot run (every call fails on the backend lock): rollback --direct sets

@@ -152,6 +152,18 @@ func recordNames(rec record.Record) *asgNames {
 	}}
 }
 
+// knownNames finds group names in the release record first, then in the stack outputs:
+// for the automatic restore, which should not wait on the engine it may be failing on.
+func (r *Release) knownNames(rec record.Record) *asgNames {
+	fromRecord, fromOutputs := recordNames(rec), r.outputNames()
+	return &asgNames{found: map[string]string{}, lookup: func(ctx context.Context, c infra.Color) (string, error) {
+		if name, _ := fromRecord.lookup(ctx, c); name != "" {
+			return name, nil
+		}
+		return fromOutputs.lookup(ctx, c)
+	}}
+}
+
 // readiness reads how ready colour to is to take all traffic from the weights live.
 func (r *Release) readiness(ctx context.Context, st *state, to infra.Color, live infra.Weights, names *asgNames) (readiness, error) {
 	rd := readiness{color: to, need: 1}
@@ -201,6 +213,9 @@ func (r *Release) refuseShiftWithoutRollback(ctx context.Context, st *state, tar
 	rd, err := r.readiness(ctx, st, stable, st.live, names)
 	if err != nil {
 		return err
+	}
+	if r.Fleets != nil {
+		_, _ = names.name(ctx, target) // for the record: a restore then needs no engine call to size it
 	}
 	r.rememberEdge(ctx, st, names.found)
 	if rd.ready() {
@@ -283,7 +298,7 @@ func (r *Release) warnUnready(ctx context.Context, st *state, stable infra.Color
 	if err != nil {
 		live = st.live
 	}
-	rd, err := r.readiness(cctx, st, stable, live, r.outputNames())
+	rd, err := r.readiness(cctx, st, stable, live, r.knownNames(st.rec))
 	if err != nil {
 		r.printf("%s: WARNING: could not check %s before restoring to it: %v\n", label, stable, err)
 		return
