@@ -13,6 +13,7 @@ package record
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -36,6 +37,19 @@ type Record struct {
 	Release     *Release    `json:"release,omitempty"`
 	Lease       *Lease      `json:"lease,omitempty"`
 	History     []Entry     `json:"history,omitempty"`
+	// Edge is where the traffic listener is on AWS, as the edge stack's outputs said when
+	// a release started or was rolled back: what `rollback --direct` works from when the
+	// engine cannot run (a backend lock, a program that fails, an unreachable backend).
+	Edge *Edge `json:"edge,omitempty"`
+}
+
+// Edge names the traffic listener and the colours' target groups and Auto Scaling groups
+// by their AWS names, so the listener can be set and checked without the Pulumi engine.
+type Edge struct {
+	Stack           infra.Color       `json:"stack"` // the edge stack
+	ListenerArn     string            `json:"listenerArn"`
+	TargetGroupArns map[string]string `json:"targetGroupArns"`    // colour → ARN
+	AsgNames        map[string]string `json:"asgNames,omitempty"` // colour → Auto Scaling group, as far as known
 }
 
 // Plan is how a release moves traffic: the receiving colour's percentages, the health
@@ -179,6 +193,11 @@ func (r Record) Clone() Record {
 		c.Lease = &l
 	}
 	c.History = slices.Clone(r.History)
+	if r.Edge != nil {
+		e := *r.Edge
+		e.TargetGroupArns, e.AsgNames = maps.Clone(e.TargetGroupArns), maps.Clone(e.AsgNames)
+		c.Edge = &e
+	}
 	return c
 }
 

@@ -114,18 +114,24 @@ func (r *Release) restoreDirectly(ctx context.Context, st *state, rec record.Rec
 	}); err != nil {
 		return infra.Weights{}, err
 	}
-	if err := setter.SetListenerWeights(dctx, st.deployed.ListenerArn, map[string]int{
-		st.targetGroup(infra.Blue): to.Blue, st.targetGroup(infra.Green): to.Green,
-	}); err != nil {
-		return infra.Weights{}, err
-	}
-	if err := r.verifyDirect(dctx, st, to); err != nil {
+	if err := r.setDirect(dctx, st, setter, to); err != nil {
 		return infra.Weights{}, err
 	}
 	_, err = r.write(dctx, func(rec record.Record, now time.Time) (record.Record, error) {
 		return record.Restored(rec, r.who(), now)
 	})
 	return to, err
+}
+
+// setDirect sets the listener's weights with one ModifyListener, outside the engine,
+// and verifies them on fresh readings within ctx.
+func (r *Release) setDirect(ctx context.Context, st *state, setter ListenerSetter, w infra.Weights) error {
+	if err := setter.SetListenerWeights(ctx, st.deployed.ListenerArn, map[string]int{
+		st.targetGroup(infra.Blue): w.Blue, st.targetGroup(infra.Green): w.Green,
+	}); err != nil {
+		return fmt.Errorf("ModifyListener %s: %w", st.deployed.ListenerArn, err)
+	}
+	return r.verifyDirect(ctx, st, w)
 }
 
 // verifyDirect re-reads the listener until it serves w, within ctx.

@@ -14,13 +14,18 @@ import (
 type RollbackOptions struct {
 	To     infra.Color // explicit destination; empty: the release record's stable colour
 	Revert bool        // a completed release may be reverted (it is not by default)
-	Force  bool        // even when the destination has no healthy targets
+	Force  bool        // even when the destination is not ready to take all traffic
+	// ScaleUp deploys a destination that is scaled below what it must carry at that
+	// capacity (run options, never config), waits until it is ready, then rolls back.
+	ScaleUp bool
 }
 
 // Rollback sends all traffic to one colour in one targeted update, verified on the live
 // listener, and says where and why: the release in progress goes back to the colour that
 // served before its first shift; a completed release only with Revert; anywhere with To.
-// With no release to roll back it changes nothing and says why.
+// With no release to roll back it changes nothing and says why. The destination must be
+// ready to take all traffic (stable.go), else the rollback is refused — unless Force, or
+// ScaleUp scales it first.
 func (r *Release) Rollback(ctx context.Context, opts RollbackOptions) error {
 	st, err := r.lookDeployed(ctx)
 	if err != nil {
@@ -35,25 +40,13 @@ func (r *Release) Rollback(ctx context.Context, opts RollbackOptions) error {
 	}
 	to, why, err := rollbackTarget(st.rec, st.live, opts)
 	if err == nil {
-		err = r.refuseUnhealthy(ctx, st, to, opts.Force)
+		err = r.requireReady(ctx, st, to, opts)
 	}
 	if err != nil {
 		return r.settle(ctx, err)
 	}
 	r.printf("%s\n", why)
 	return r.rollTo(ctx, st, to, why)
-}
-
-// refuseUnhealthy refuses to send all traffic to a colour without healthy targets.
-func (r *Release) refuseUnhealthy(ctx context.Context, st *state, to infra.Color, force bool) error {
-	counts, err := r.Health.TargetHealth(ctx, st.targetGroup(to))
-	if err != nil {
-		return err
-	}
-	if counts.Healthy == 0 && !force {
-		return Refusef("%s has no healthy targets; rolling back would send all traffic to nothing (use --force to do it anyway)", to)
-	}
-	return nil
 }
 
 // rollTo records the rollback, applies it and records the outcome. The release in

@@ -92,6 +92,9 @@ func (r *Release) startShift(ctx context.Context, st *state, opts ShiftOptions) 
 	if current > 0 && st.rec.StableColor == opts.Target {
 		return Refusef("%s is the stable colour of the current release; use `bluegreen rollback` to send traffic back to it", opts.Target)
 	}
+	if err := r.refuseShiftWithoutRollback(ctx, st, opts.Target); err != nil {
+		return err
+	}
 	plan, err := r.plan(ctx, opts)
 	if err != nil {
 		return err

@@ -189,6 +189,7 @@ func (r *Release) restore(ctx context.Context, st *state, rec record.Record, lab
 		return fmt.Errorf("ROLLBACK FAILED (recording the restore: %v; the listener serves %s; run `bluegreen rollback`) (shift failure: %w)", err, live, cause)
 	}
 	to := rec.Release.To
+	r.warnUnready(ctx, st, rec.StableColor, label)
 	r.printf("%s: restoring %s\n", label, to)
 	if err := r.applyRestore(ctx, st, to); err != nil {
 		if ctx.Err() != nil {

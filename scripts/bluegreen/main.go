@@ -182,7 +182,7 @@ func releaseFactory(d deps, g *globalFlags) newReleaseFunc {
 			return nil, err
 		}
 		region := cmp.Or(g.region, os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION"))
-		if region == "" {
+		if region == "" && !directRollback(cmd) {
 			if cfg, err := eng.Config(cmd.Context(), infra.Blue); err == nil {
 				region = cfg["aws:region"]
 			}
