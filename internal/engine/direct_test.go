@@ -51,6 +51,9 @@ func (e *deadEngine) Preview(_ context.Context, c infra.Color, _ release.UpOptio
 }
 
 func (e *deadEngine) Destroy(_ context.Context, c infra.Color) error { return e.fail("destroy", c) }
+func (e *deadEngine) CreateStack(_ context.Context, c infra.Color) error {
+	return e.fail("create stack", c)
+}
 
 func (e *deadEngine) Refresh(_ context.Context, c infra.Color, _ []string) error {
 	return e.fail("refresh", c)

@@ -40,6 +40,9 @@ func (e *lockedEngine) Preview(_ context.Context, c infra.Color, _ UpOptions) ([
 }
 
 func (e *lockedEngine) Destroy(_ context.Context, c infra.Color) error { return e.fail("destroy", c) }
+func (e *lockedEngine) CreateStack(_ context.Context, c infra.Color) error {
+	return e.fail("create stack", c)
+}
 
 func (e *lockedEngine) Refresh(_ context.Context, c infra.Color, _ []string) error {
 	return e.fail("refresh", c)

@@ -236,6 +236,7 @@ func TestTargetsGates(t *testing.T) {
 		f := newFixture(0, infra.Blue)
 		f.fleets.fleets[asgGreen] = servingFleet(asgGreen, 3, "1")
 		f.fleets.fleets[asgBlue] = servingFleet(asgBlue, 3, "1")
+		f.health.targets[tgBlue] = TargetCounts{Healthy: 3, Total: 3} // the stable colour is ready
 		err := shiftRefused(t, f, shiftToGreen(10, 100))
 		assert.ErrorContains(t, err, "green: 2 healthy targets, want 3 (the desired capacity of Auto Scaling group asg-green, all in service)")
 	})
@@ -256,12 +257,14 @@ func TestTargetsGates(t *testing.T) {
 	t.Run("desired below the serving colour's is refused before 100%", func(t *testing.T) {
 		f := newFixture(0, infra.Blue)
 		f.fleets.fleets[asgBlue] = servingFleet(asgBlue, 4, "1")
+		f.health.targets[tgBlue] = TargetCounts{Healthy: 4, Total: 4}
 		err := shiftRefused(t, f, shiftToGreen(10, 100))
 		assert.ErrorContains(t, err, "green's desired capacity 2 is below the 4 of blue, which serves now")
 		assert.ErrorContains(t, err, "`bluegreen deploy green --desired-capacity 4`")
 
 		f = newFixture(0, infra.Blue)
 		f.fleets.fleets[asgBlue] = servingFleet(asgBlue, 4, "1")
+		f.health.targets[tgBlue] = TargetCounts{Healthy: 4, Total: 4}
 		opts := shiftToGreen(10, 50)
 		opts.Hold = true
 		require.NoError(t, f.r.Shift(context.Background(), opts), "a partial shift (held) is allowed: %s", f.out.String())

@@ -1,6 +1,8 @@
 package release
 
 import (
+	"time"
+
 	"context"
 	"testing"
 
@@ -162,13 +164,13 @@ func TestShiftRefusedWhenTheStableColourIsNotReady(t *testing.T) {
 // is worse), and says loudly what is wrong and how to scale it.
 func TestAutomaticRestoreToADegradedStableColourRestoresAndWarns(t *testing.T) {
 	f := newFixture(0, infra.Blue)
-	f.health.metrics = func(string, int) Metrics {
+	f.greenTraffic(func(time.Time) (Minute, bool) {
 		if f.aws.live().Green == 50 {
 			f.fleets.fleets[asgBlue] = degraded(2, 1)
-			return Metrics{Requests: 100, Errors5xx: 50}
+			return Minute{Requests: 1000, Target5xx: 500}, true
 		}
-		return Metrics{Requests: 100}
-	}
+		return steadyMinute(), true
+	})
 	err := f.r.Shift(context.Background(), shiftToGreen(10, 50, 100))
 	assert.Equal(t, ExitRolledBack, ExitCode(err), "%v", err)
 	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live(), "restored all the same")

@@ -43,30 +43,31 @@ func TestRollbackFlagUsageErrors(t *testing.T) {
 	}
 }
 
-// noEngine fails the test on any call: --direct must not run the engine, not even for
+// failingEngine fails the test on any call: --direct must not run the engine, not even for
 // the region.
-type noEngine struct{ t *testing.T }
+type failingEngine struct{ t *testing.T }
 
-func (e noEngine) fail(what string) error {
+func (e failingEngine) fail(what string) error {
 	e.t.Errorf("rollback --direct called the engine: %s", what)
 	return fmt.Errorf("no engine: %s", what)
 }
-func (e noEngine) Config(context.Context, infra.Color) (map[string]string, error) {
+func (e failingEngine) Config(context.Context, infra.Color) (map[string]string, error) {
 	return nil, e.fail("Config")
 }
-func (e noEngine) Outputs(context.Context, infra.Color) (map[string]any, error) {
+func (e failingEngine) Outputs(context.Context, infra.Color) (map[string]any, error) {
 	return nil, e.fail("Outputs")
 }
-func (e noEngine) Up(context.Context, infra.Color, release.UpOptions) (release.Changes, error) {
+func (e failingEngine) Up(context.Context, infra.Color, release.UpOptions) (release.Changes, error) {
 	return release.Changes{}, e.fail("Up")
 }
-func (e noEngine) Preview(context.Context, infra.Color, release.UpOptions) ([]events.EngineEvent, error) {
+func (e failingEngine) Preview(context.Context, infra.Color, release.UpOptions) ([]events.EngineEvent, error) {
 	return nil, e.fail("Preview")
 }
-func (e noEngine) Destroy(context.Context, infra.Color) error { return e.fail("Destroy") }
-func (e noEngine) Refresh(context.Context, infra.Color, []string) error {
+func (e failingEngine) Destroy(context.Context, infra.Color) error { return e.fail("Destroy") }
+func (e failingEngine) Refresh(context.Context, infra.Color, []string) error {
 	return e.fail("Refresh")
 }
+func (e failingEngine) CreateStack(context.Context, infra.Color) error { return e.fail("CreateStack") }
 
 // listenerAWS is a listener and two healthy target groups, with ModifyListener.
 type listenerAWS struct {
@@ -83,8 +84,8 @@ func (a *listenerAWS) ListenerWeights(context.Context, string) (map[string]int, 
 	defer a.mu.Unlock()
 	return map[string]int{"arn:b": a.weights["arn:b"], "arn:g": a.weights["arn:g"]}, nil
 }
-func (a *listenerAWS) Metrics(context.Context, string, string, time.Time, time.Time) (release.Metrics, error) {
-	return release.Metrics{}, nil
+func (a *listenerAWS) Metrics(context.Context, release.MetricsQuery) ([]release.Minute, error) {
+	return nil, nil
 }
 func (a *listenerAWS) SetListenerWeights(_ context.Context, _ string, w map[string]int) error {
 	a.mu.Lock()
@@ -112,7 +113,7 @@ func TestRollbackDirectCommandRunsNoEngine(t *testing.T) {
 	aws := &listenerAWS{weights: map[string]int{"arn:b": 90, "arn:g": 10}}
 	out := &bytes.Buffer{}
 	d := deps{out: out, clock: release.RealClock{}, owner: owner,
-		newEngine: func(string, io.Writer) (release.Engine, error) { return noEngine{t}, nil },
+		newEngine: func(string, io.Writer) (release.Engine, error) { return failingEngine{t}, nil },
 		newHealth: func(_ context.Context, region string) (release.Health, error) {
 			assert.Empty(t, region, "no region from the stack's config")
 			return aws, nil
