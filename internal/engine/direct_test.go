@@ -73,6 +73,7 @@ func TestEngineRollbackDirectWithTheBackendLockedByADeadProcess(t *testing.T) {
 	ctx := context.Background()
 	f.deploy(t, infra.Blue, release.DeployOptions{})
 	f.deploy(t, infra.Green, release.DeployOptions{})
+	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
 	ev := f.edge(t)
 
 	// The tool dies once the record says the second step is being applied.
@@ -116,7 +117,7 @@ func TestEngineRollbackDirectWithTheBackendLockedByADeadProcess(t *testing.T) {
 	assert.Nil(t, rec.Lease)
 
 	// The next command reconciles: the stale lock cleared, a targeted refresh.
-	next := &release.Release{Engine: f.w.Engine, Health: h, Fleets: h, Clock: release.RealClock{}, Out: f.out, Store: f.store,
+	next := &release.Release{Engine: f.w.Engine, Health: h, Fleets: h, Alarms: h, Clock: f.r.Clock, Out: f.out, Store: f.store,
 		Owner: enginetest.Owner("ci-1"), Locks: f.w.Engine, ProcessAlive: engine.ProcessAlive}
 	err := next.Rollback(ctx, release.RollbackOptions{})
 	assert.Equal(t, release.ExitRefused, release.ExitCode(err), "nothing left to roll back: %v\n%s", err, f.logs())

@@ -90,8 +90,9 @@ func recordLivesBesideTheBackend(t *testing.T, f *released) {
 	for _, e := range rec.History {
 		actions = append(actions, e.Action)
 	}
-	assert.Equal(t, []string{"release-start", "step-passed", "step-passed", "step-passed", "release-complete", "rollback"}, actions)
-	assert.Regexp(t, `^step 1/3 green 10%: \d+000 requests, 5xx 0.10%, worst p99 200ms, \d+ minutes judged$`, rec.History[1].Message,
+	assert.Equal(t, []string{"deploy", "deploy", "release-start", "step-passed", "step-passed", "step-passed", "release-complete", "rollback"}, actions,
+		"each deploy (blue, then green) is in the history too")
+	assert.Regexp(t, `^step 1/3 green 10%: \d+000 requests, 5xx 0.10%, worst p99 200ms, \d+ minutes judged$`, rec.History[3].Message,
 		"each passed step's gate figures, from the double's CloudWatch")
 }
 

@@ -23,6 +23,7 @@ func TestEngineSmokeTestGatesTheShift(t *testing.T) {
 	f.r.Smoke = f.w.Smoke.Client()
 	f.deploy(t, infra.Blue, release.DeployOptions{})
 	f.deploy(t, infra.Green, release.DeployOptions{})
+	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
 	ev := f.edge(t)
 	opts := release.ShiftOptions{Target: infra.Green, Steps: []int{100}, Pause: time.Minute, Interval: time.Minute}
 
