@@ -85,7 +85,7 @@ func (r *Release) deploy(ctx context.Context, st *state, c infra.Color, weight i
 	began := r.Clock.Now()
 	rep := &DeployReport{Color: string(c), Deferred: []string{}}
 	r.Deployed = rep
-	run, err := r.releaseInputs(ctx, st, c, opts)
+	run, err := r.releaseInputs(ctx, st, c, opts, rep)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (r *Release) deploy(ctx context.Context, st *state, c infra.Color, weight i
 // colour's stack outputs say it runs (never a checkout's, which may be stale), lowering
 // minSize with a capacity below it. The result is validated with the program's own
 // rules before anything runs.
-func (r *Release) releaseInputs(ctx context.Context, st *state, c infra.Color, opts DeployOptions) (UpOptions, error) {
+func (r *Release) releaseInputs(ctx context.Context, st *state, c infra.Color, opts DeployOptions, rep *DeployReport) (UpOptions, error) {
 	// A deploy is what creates a colour's stack (reads never do); its config is read next.
 	if err := r.Engine.CreateStack(ctx, c); err != nil {
 		return UpOptions{}, err
@@ -122,6 +122,9 @@ func (r *Release) releaseInputs(ctx context.Context, st *state, c infra.Color, o
 	}
 	outs, err := r.Engine.Outputs(ctx, c)
 	if err != nil {
+		return UpOptions{}, err
+	}
+	if opts.AppRef, err = r.pinAppRef(ctx, cfg, opts.AppRef, rep); err != nil {
 		return UpOptions{}, err
 	}
 	inputs := deployChanges(cfg, outs, opts)
@@ -275,4 +278,26 @@ func (r *Release) Retire(ctx context.Context, c infra.Color, wait time.Duration)
 	}
 	r.printf("retired %s: scaled to 0 (%v)\n", c, ch.Counts)
 	return nil
+}
+
+// pinAppRef resolves the --app-ref a deploy asks for to the commit it names (a tag or a
+// branch moves; a commit does not), so the colour bakes, exports as its appRef output and
+// records in the history exactly one commit: a re-run with the same tag is then a no-op,
+// and the history says which commit a release was. rep.RequestedRef keeps the ref as
+// asked. Nothing is resolved without a resolver, without a ref, or for a prebaked AMI
+// (webapi:amiId: nothing is baked from the repository).
+func (r *Release) pinAppRef(ctx context.Context, cfg map[string]string, ref string, rep *DeployReport) (string, error) {
+	repo := cfg["appRepository"]
+	if r.ResolveRef == nil || ref == "" || repo == "" || cfg["amiId"] != "" {
+		return ref, nil
+	}
+	commit, err := r.ResolveRef(ctx, repo, ref)
+	if err != nil {
+		return "", fmt.Errorf("--app-ref %s: resolving it to a commit in %s: %w", ref, repo, err)
+	}
+	if commit != ref {
+		rep.RequestedRef = ref
+		r.printf("--app-ref %s is commit %s\n", ref, commit)
+	}
+	return commit, nil
 }

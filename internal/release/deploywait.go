@@ -36,6 +36,9 @@ const (
 type DeployReport struct {
 	Color  string `json:"color"`
 	AppRef string `json:"appRef"`
+	// RequestedRef is the --app-ref asked for when it was resolved to the commit AppRef
+	// (a tag or branch); empty otherwise.
+	RequestedRef string `json:"requestedRef,omitempty"`
 	// Changed: the update modified at least one resource; FleetChanged: one of the
 	// colour's fleet or image.
 	Changed      bool `json:"changed"`
@@ -272,6 +275,9 @@ func (r *Release) noteDeploy(ctx context.Context, rep *DeployReport, touched int
 		parts = append(parts, strings.TrimSuffix(fmt.Sprintf("instance refresh %s %s: %s", ref.ID, ref.Status, ref.Reason), ": "))
 	}
 	parts = append(parts, fmt.Sprintf("waited %s", time.Duration(rep.WaitSeconds*float64(time.Second)).Round(time.Second)))
+	if rep.RequestedRef != "" {
+		parts = append([]string{fmt.Sprintf("--app-ref %s is commit %s", rep.RequestedRef, rep.AppRef)}, parts...)
+	}
 	e := record.Entry{Action: "deploy", Version: rep.AppRef, Outcome: record.OutcomeSucceeded}
 	if err != nil {
 		e.Outcome = record.OutcomeFailed

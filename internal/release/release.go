@@ -39,6 +39,9 @@ const (
 type Release struct {
 	Engine Engine
 	Health Health // may be nil for commands that do not ask AWS (status says why)
+	// ResolveRef resolves a deploy's --app-ref in the app repository to the commit it
+	// names (bake.ResolveCommit: git ls-remote); nil: refs are deployed as given.
+	ResolveRef func(ctx context.Context, repo, ref string) (string, error)
 	// Fleets and Alarms answer from Auto Scaling and CloudWatch; nil like Health.
 	Fleets Fleets
 	Alarms Alarms

@@ -24,6 +24,7 @@ import (
 
 	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/awsops"
+	"github.com/webapi-platform/infra/internal/bake"
 	"github.com/webapi-platform/infra/internal/engine"
 	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/release"
@@ -74,6 +75,8 @@ type deps struct {
 	checkpoint func(name string)
 	// newSmoke is the smoke test's client (Release.Smoke): through the ALB, but in a test build.
 	newSmoke func() release.Smoker
+	// resolveRef resolves deploy's --app-ref to a commit (Release.ResolveRef).
+	resolveRef func(ctx context.Context, repo, ref string) (string, error)
 	// newImages answers base-ami from EC2 in a region.
 	newImages func(ctx context.Context, region string) (release.Images, error)
 }
@@ -103,9 +106,10 @@ func defaultDeps() deps {
 			}
 			return h, nil
 		},
-		clock:     release.RealClock{},
-		newSmoke:  func() release.Smoker { return &smoke.Client{} },
-		newImages: newImages,
+		clock:      release.RealClock{},
+		newSmoke:   func() release.Smoker { return &smoke.Client{} },
+		newImages:  newImages,
+		resolveRef: bake.ResolveCommit,
 	}
 }
 
@@ -187,7 +191,7 @@ func releaseFactory(d deps, g *globalFlags) newReleaseFunc {
 				region = cfg["aws:region"]
 			}
 		}
-		r := &release.Release{Engine: eng, Clock: d.clock, Out: d.out, Owner: d.owner, RenewEvery: release.DefaultLeaseTTL / 3,
+		r := &release.Release{Engine: eng, Clock: d.clock, Out: d.out, Owner: d.owner, RenewEvery: release.DefaultLeaseTTL / 3, ResolveRef: d.resolveRef,
 			ProcessAlive: engine.ProcessAlive, Checkpoint: d.checkpoint}
 		if r.JobLease, err = release.JobLeaseFromEnv(os.Getenv); err != nil {
 			return nil, err
