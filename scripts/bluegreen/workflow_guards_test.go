@@ -1,6 +1,8 @@
 package main
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -58,4 +60,69 @@ func TestImageRefreshDoesNothingWhenTheServingColourRunsTheNewestAmi(t *testing.
 	assert.Contains(t, deploy[0].If, "steps.ami.outputs.refresh == 'true'", "no deploy (so no bake) for the AMI the serving colour runs")
 	assert.Less(t, stepIndex(steps, "ami"), stepIndex(steps, "deploy"), "compared before deploying")
 	assert.Contains(t, stepByID(t, steps, "decide").If, "steps.deploy.outcome == 'success'", "nothing to decide without a deploy: no smoke, no shift")
+}
+
+// M1: after a failed shift CI rolls back only a release of its own that is still in
+// progress: the release record says in progress and the lease is this run's. A lease an
+// operator broke (`unlock`: free) or took is theirs to decide; a shift that rolled back
+// by itself (exit 4) left nothing in progress; an unreadable record is not rolled back.
+func TestCIRollbackAfterAFailedShiftNeverOverrulesAnOperator(t *testing.T) {
+	const runURL = "https://github.com/org/infra/actions/runs/42"
+	ciLease := &release.StatusLease{Owner: release.StatusOwner{User: "runner", Host: "fv-az1", PID: 7, RunURL: runURL}}
+	inProgress := func(phase string, lease *release.StatusLease) *release.StatusReport {
+		rep := servingBlue(ptr(2))
+		rep.Lease = lease
+		rep.Release = &release.StatusRelease{ID: "r-1", Target: infra.Green, InProgress: phase != "done", Phase: phase, Step: 2, Steps: []int{10, 50, 100}}
+		return &rep
+	}
+	for _, tc := range []struct {
+		name     string
+		after    *release.StatusReport // nil: status --json wrote nothing
+		rollback bool
+	}{
+		{"the restore failed mid-way (restoring, our lease)", inProgress("restoring", ciLease), true},
+		{"an engine error mid-step (watching, our lease)", inProgress("watching", ciLease), true},
+		{"an operator broke the lease (unlock)", inProgress("watching", nil), false},
+		{"an operator holds the lease", inProgress("watching", &release.StatusLease{Owner: release.StatusOwner{User: "alice", Host: "laptop"}}), false},
+		{"another run holds the lease", inProgress("restoring", &release.StatusLease{Owner: release.StatusOwner{RunURL: runURL + "1"}}), false},
+		{"the shift rolled back by itself (exit 4)", inProgress("done", ciLease), false},
+		{"the record could not be read", nil, false},
+	} {
+		for _, name := range releasingWorkflows {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				w, _ := readWorkflow(t, name)
+				_, steps := onlyJob(t, w)
+				j := newJobRun(t, map[string]string{"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "org/infra", "GITHUB_RUN_ID": "42"})
+				if tc.after != nil {
+					j.statusFile("after.json", *tc.after)
+				}
+				summary, err := j.run(stepByID(t, steps, "may-roll-back"))
+				if tc.rollback {
+					require.NoError(t, err)
+				} else {
+					assert.NotContains(t, summary, "Rolling back", "%v", err)
+				}
+				assert.Equal(t, tc.rollback, j.outputs["may-roll-back"]["rollback"] == "true")
+			})
+		}
+	}
+	for _, name := range releasingWorkflows {
+		w, _ := readWorkflow(t, name)
+		_, steps := onlyJob(t, w)
+		after := stepByID(t, steps, "after")
+		assert.Equal(t, "status", toolCall(after), name)
+		assert.Contains(t, after.Run, `status --json --quiet > "$RUNNER_TEMP/after.json"`, name)
+		for _, s := range []step{after, stepByID(t, steps, "may-roll-back")} {
+			assert.Equal(t, "failure() && steps.shift.outcome == 'failure'", s.If, "%s %q", name, s.Name)
+		}
+		var found bool
+		for _, s := range stepsCalling(steps, "rollback") {
+			if strings.Contains(s.If, "failure()") {
+				found = true
+				assert.Equal(t, "failure() && steps.shift.outcome == 'failure' && steps.may-roll-back.outputs.rollback == 'true'", s.If, name)
+				assert.Less(t, stepIndex(steps, "may-roll-back"), slices.IndexFunc(steps, func(x step) bool { return x.Name == s.Name }), name)
+			}
+		}
+		assert.True(t, found, "%s: a failure() rollback", name)
+	}
 }
