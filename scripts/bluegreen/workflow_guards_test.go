@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -10,6 +13,7 @@ import (
 
 	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/release"
+	"github.com/webapi-platform/infra/internal/testutil"
 )
 
 const servingBaseAmi = "ami-0aaaaaaaaaaaaaaa1"
@@ -125,4 +129,29 @@ func TestCIRollbackAfterAFailedShiftNeverOverrulesAnOperator(t *testing.T) {
 		}
 		assert.True(t, found, "%s: a failure() rollback", name)
 	}
+}
+
+// M11, M4: the AWS session lasts as long as the job may (the lease wait included), and
+// the README's Setup names the role's MaxSessionDuration that allows it
+// (AssumeRoleWithWebIdentity refuses a DurationSeconds above it; the default is 1 hour).
+func TestAWSSessionsCoverTheJobs(t *testing.T) {
+	longest := 0
+	for _, name := range productionWorkflows {
+		w, _ := readWorkflow(t, name)
+		for job, j := range w.Jobs {
+			for _, s := range j.Steps {
+				if !strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials@") {
+					continue
+				}
+				secs, err := strconv.Atoi(s.With["role-duration-seconds"])
+				require.NoError(t, err, "%s/%s: role-duration-seconds", name, job)
+				assert.GreaterOrEqual(t, secs, j.TimeoutMinutes*60, "%s/%s: the session outlasts the job", name, job)
+				longest = max(longest, secs)
+			}
+		}
+	}
+	readme, err := os.ReadFile(testutil.RepoPath("README.md"))
+	require.NoError(t, err)
+	want := fmt.Sprintf("`MaxSessionDuration` of at least %d", longest)
+	assert.True(t, strings.Contains(string(readme), want), "README's Setup says %s", want)
 }

@@ -25,7 +25,8 @@ type workflow struct {
 		CancelInProgress bool   `yaml:"cancel-in-progress"`
 	} `yaml:"concurrency"`
 	Jobs map[string]struct {
-		If          string            `yaml:"if"`
+		If             string            `yaml:"if"`
+		TimeoutMinutes int               `yaml:"timeout-minutes"`
 		Environment any               `yaml:"environment"`
 		Permissions map[string]string `yaml:"permissions"`
 		Env         map[string]string `yaml:"env"`
@@ -100,17 +101,28 @@ func TestPullRequestsGetOneStickyPreviewComment(t *testing.T) {
 	assert.Contains(t, testRun, "scripts/test.sh", "PRs run the README's test command")
 }
 
+// GitHub keeps at most one running and one pending run per concurrency group and
+// cancels the older pending one when another is queued
+// (docs.github.com/en/actions/using-jobs/using-concurrency). A shared group would let a
+// push or the schedule cancel a queued release: each workflow has its own group, and the
+// release lease (taken with --wait) keeps their jobs from overlapping.
 func TestDeploysNeverOverlapAndNeedApproval(t *testing.T) {
+	groups := map[string]string{}
 	for _, name := range productionWorkflows {
 		w, _ := readWorkflow(t, name)
-		assert.Equal(t, "deploy-production", w.Concurrency.Group, "%s: releases, applies and refreshes never overlap", name)
+		assert.True(t, strings.HasPrefix(w.Concurrency.Group, "deploy-production-"), "%s: %q", name, w.Concurrency.Group)
+		assert.NotContains(t, groups, strings.ToLower(w.Concurrency.Group), "%s: its own group (names are case-insensitive)", name)
+		groups[strings.ToLower(w.Concurrency.Group)] = name
 		assert.False(t, w.Concurrency.CancelInProgress, name)
 		for job, j := range w.Jobs {
 			assert.Equal(t, "production", j.Environment, "%s/%s: the environment carries the required reviewers", name, job)
 		}
+		_, steps := onlyJob(t, w)
+		take := stepsCalling(steps, "lease take")
+		require.Len(t, take, 1, name)
+		assert.Contains(t, take[0].Run, "lease take --ttl 30m --wait 60m", "%s: waits for another workflow's job instead of failing", name)
 	}
 	w, raw := readWorkflow(t, "deploy.yml")
-	assert.Equal(t, "deploy-production", w.Concurrency.Group)
 	assert.False(t, w.Concurrency.CancelInProgress, "a running release is never cancelled by the next")
 	release := w.Jobs["release"]
 	assert.Equal(t, "production", release.Environment, "the environment carries the required reviewers")
