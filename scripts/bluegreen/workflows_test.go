@@ -27,10 +27,10 @@ type workflow struct {
 	Jobs map[string]struct {
 		If             string            `yaml:"if"`
 		TimeoutMinutes int               `yaml:"timeout-minutes"`
-		Environment any               `yaml:"environment"`
-		Permissions map[string]string `yaml:"permissions"`
-		Env         map[string]string `yaml:"env"`
-		Steps       []step            `yaml:"steps"`
+		Environment    any               `yaml:"environment"`
+		Permissions    map[string]string `yaml:"permissions"`
+		Env            map[string]string `yaml:"env"`
+		Steps          []step            `yaml:"steps"`
 	} `yaml:"jobs"`
 }
 
