@@ -50,13 +50,13 @@ func TestBaseAmiCommandPrintsTheNewestID(t *testing.T) {
 	var region string
 	root := newRootCommand(baseAmiDeps(t, &out, images, &region))
 	root.SetErr(&errOut)
-	require.NoError(t, execute(context.Background(), root, []string{"base-ami", "--windows-version", "2025", "--region", "eu-west-1", "--workdir", t.TempDir()}))
+	require.NoError(t, execute(context.Background(), root, []string{"base-ami", "--windows-version", "2025", "--region", "eu-west-1", "--workdir", projectWorkdir(t)}))
 	assert.Equal(t, "ami-02025000000000002\n", out.String())
 	assert.Contains(t, errOut.String(), "Windows_Server-2025-English-Full-Base-2026.11.26")
 	assert.Equal(t, "eu-west-1", region)
 
 	out.Reset()
-	err := execute(context.Background(), newRootCommand(baseAmiDeps(t, &out, images, &region)), []string{"base-ami", "--windows-version", "2022", "--region", "eu-west-1", "--workdir", t.TempDir()})
+	err := execute(context.Background(), newRootCommand(baseAmiDeps(t, &out, images, &region)), []string{"base-ami", "--windows-version", "2022", "--region", "eu-west-1", "--workdir", projectWorkdir(t)})
 	assert.Equal(t, release.ExitRefused, release.ExitCode(err), "%v", err)
 	assert.ErrorContains(t, err, "Windows_Server-2022-English-Full-Base-*")
 	assert.Empty(t, out.String())

@@ -37,7 +37,7 @@ it; another run's deploy, shift or rollback is refused meanwhile (see unlock).
 deferred, refresh {id, status, reason}, waitSeconds, elapsedSeconds.
 
 ` + exitCodesHelp,
-		Args: cobra.ExactArgs(1),
+		Args: colorArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := colorArg(args)
 			if err != nil {

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -148,6 +149,11 @@ deploy's --app-ref and --desired-capacity, like the live weights, go to the prog
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// No command is bad usage (exit 2), not a help page with exit 0 a script would take
+		// for success.
+		RunE: func(*cobra.Command, []string) error {
+			return release.Usagef("want a command: see bluegreen --help")
+		},
 	}
 	root.PersistentFlags().StringVar(&g.workDir, "workdir", "", "folder with Pulumi.yaml (default: found from the current directory)")
 	root.PersistentFlags().StringVar(&g.region, "region", "", "AWS region for health checks (default: AWS_REGION, else the edge stack's aws:region)")
@@ -223,8 +229,13 @@ func releaseFactory(d deps, g *globalFlags) newReleaseFunc {
 }
 
 // projectDir is --workdir, or the folder with Pulumi.yaml at or above the current one.
+// A --workdir without Pulumi.yaml is bad usage: the Automation API would write a
+// Pulumi.yaml of its own there and run against the backend without the stacks' config.
 func projectDir(workDir string) (string, error) {
 	if workDir != "" {
+		if _, err := os.Stat(filepath.Join(workDir, "Pulumi.yaml")); err != nil {
+			return "", release.Usagef("--workdir %s: no Pulumi.yaml there (want the repository's folder): %v", workDir, err)
+		}
 		return workDir, nil
 	}
 	wd, err := os.Getwd()
@@ -236,6 +247,13 @@ func projectDir(workDir string) (string, error) {
 		return "", release.Usagef("no Pulumi.yaml here or above: run bluegreen inside the repository or pass --workdir")
 	}
 	return dir, err
+}
+
+// colorArgs is the Args check of a command that takes a colour: cobra's ExactArgs(1)
+// would say "accepts 1 arg(s)" without saying which.
+func colorArgs(_ *cobra.Command, args []string) error {
+	_, err := colorArg(args)
+	return err
 }
 
 func colorArg(args []string) (infra.Color, error) {

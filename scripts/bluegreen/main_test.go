@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -112,4 +114,12 @@ func TestUsageErrorsSayWhatIsAllowed(t *testing.T) {
 			assert.ErrorContains(t, err, "blue or green")
 		})
 	}
+}
+
+// projectWorkdir is a --workdir for a test: an empty folder but for a Pulumi.yaml.
+func projectWorkdir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte("name: webapi\nruntime: go\n"), 0o644))
+	return dir
 }

@@ -28,9 +28,14 @@ func shiftFlags(cmd *cobra.Command) func() (release.ShiftOptions, error) {
 		if err != nil {
 			return release.ShiftOptions{}, err
 		}
-		if pause <= 0 || interval < 0 {
+		switch {
+		case pause <= 0:
 			// A pause of 0 would judge a step on nothing.
-			return release.ShiftOptions{}, release.Usagef("--pause %s --interval %s: the pause must be above 0 and the interval not negative", pause, interval)
+			return release.ShiftOptions{}, release.Usagef("--pause %s: want a duration above 0", pause)
+		case interval <= 0:
+			// An interval of 0 would look once, at the end of the pause: a regression would
+			// serve traffic unwatched for the whole pause.
+			return release.ShiftOptions{}, release.Usagef("--interval %s: want a duration above 0 (the time between health checks during a pause)", interval)
 		}
 		opts := release.ShiftOptions{Steps: s, Hold: hold, Pause: pause, Interval: interval, Manual: manual}
 		if err := gates(&opts); err != nil {
@@ -91,7 +96,7 @@ targets. A release found in progress is resumed where the record says, with its 
 an interrupted step is applied again and watched for a full pause; none is skipped.
 
 ` + exitCodesHelp,
-		Args: cobra.ExactArgs(1),
+		Args: colorArgs,
 	}
 	opts := shiftFlags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {

@@ -15,7 +15,7 @@ Host and TLS SNI. The same test runs before a shift moves any weight and after e
 Nothing is changed or recorded. Exit 3 when the smoke test fails.
 
 ` + exitCodesHelp,
-		Args: cobra.ExactArgs(1),
+		Args: colorArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := colorArg(args)
 			if err != nil {
