@@ -33,14 +33,25 @@ import (
 )
 
 const exitCodesHelp = `Exit codes:
-  0  done (or, with --manual, paused at a step awaiting promote)
-  1  failed (an engine or AWS error; an interrupt that could not restore traffic in time:
-     the release record keeps where it stopped; for a shift, also a failed rollback:
-     ROLLBACK FAILED, the release record says restoring and the next rollback finishes it)
+  0  done; also: a --manual release paused at a step (promote continues it), a --hold
+     release holding its split, deploy --defer-fleet with deferred changes, status with
+     warnings
+  1  failed: an engine or AWS error; deploy's instance refresh Failed or Cancelled, or the new
+     version not in service before the timeout; a shift that cannot read its gates; a
+     rollback --scale-up whose deploy fails; an interrupt that could not restore traffic in
+     time; a restore after a failed step that failed too (ROLLBACK FAILED: the release
+     record says restoring and the next rollback finishes it)
   2  bad arguments; nothing ran
-  3  refused by a safety check; nothing changed (also: another run holds the release
-     lease, or a watch found the traffic moved by someone else and stopped without touching it)
-  4  a shift failed its checks and was rolled back (weights restored and verified); also a
+  3  refused by a safety check; nothing changed: the smoke test fails (before a shift, and
+     smoke); a colour not ready (the stable colour for a shift or rollback, the receiving
+     colour: healthy = in service = desired, and not below the serving colour's capacity);
+     a gating alarm missing or in ALARM; no Auto Scaling or CloudWatch client; idle or
+     base-ami mid-release; a change to a serving colour's fleet without --in-place,
+     --defer-fleet or --force; another run holds the release lease; a watch that found the
+     traffic moved by someone else, or its lease broken, stopped without touching it
+  4  a shift step failed its checks and traffic went back to the stable colour (restored
+     and verified): the 5xx rate, p99 in N of M minutes, a target, a gating alarm firing,
+     the smoke test after a step, or not enough traffic to judge (inconclusive); also a
      shift interrupted by SIGINT/SIGTERM whose traffic was restored directly in time`
 
 func main() {
@@ -144,7 +155,8 @@ The live listener on the ALB decides the traffic; the release record (stable col
 the release in progress, the lease, the history) lives beside the backend: under a file or S3
 backend's root (.webapi/release/webapi), or where WEBAPI_RELEASE_STORE (s3://… or file://…)
 points, which a Pulumi Cloud backend needs. Nothing of a release is written to Pulumi.<stack>.yaml:
-deploy's --app-ref and --desired-capacity, like the live weights, go to the program as run options.
+deploy's --app-ref (resolved to a commit), --desired-capacity and --base-ami (webapi:baseAmiId),
+rollback --scale-up's capacity, and the live weights go to the program as run options.
 
 ` + exitCodesHelp,
 		SilenceUsage:  true,
@@ -156,7 +168,7 @@ deploy's --app-ref and --desired-capacity, like the live weights, go to the prog
 		},
 	}
 	root.PersistentFlags().StringVar(&g.workDir, "workdir", "", "folder with Pulumi.yaml (default: found from the current directory)")
-	root.PersistentFlags().StringVar(&g.region, "region", "", "AWS region for health checks (default: AWS_REGION, else the edge stack's aws:region)")
+	root.PersistentFlags().StringVar(&g.region, "region", "", "AWS region of the health checks and gates, base-ami's images and rollback --direct (default: AWS_REGION, else AWS_DEFAULT_REGION, else the edge stack's aws:region; rollback --direct: the AWS config's)")
 	root.PersistentFlags().BoolVar(&g.quiet, "quiet", false, "do not stream the engine's progress")
 	root.SetOut(d.out)
 

@@ -6,7 +6,7 @@ import (
 
 func smokeCommand(newRelease newReleaseFunc) *cobra.Command {
 	return &cobra.Command{
-		Use:   "smoke <colour>",
+		Use:   "smoke <blue|green>",
 		Short: "Smoke-test a colour through the ALB now, whatever its weight (read-only)",
 		Long: `Sends webapi:smokeRequests requests to the edge's health check path and to each of the
 colour's webapi:smokePaths, with the colour header so they reach that colour alone; every one
