@@ -123,3 +123,23 @@ func projectWorkdir(t *testing.T) string {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte("name: webapi\nruntime: go\n"), 0o644))
 	return dir
 }
+
+// shift --check-flags checks the flags as a shift would and does nothing else.
+func TestShiftCheckFlags(t *testing.T) {
+	run := func(args ...string) error {
+		d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},
+			newEngine: func(string, io.Writer) (release.Engine, error) {
+				t.Fatal("--check-flags builds nothing")
+				return nil, nil
+			}}
+		return execute(context.Background(), newRootCommand(d), args)
+	}
+	require.NoError(t, run("shift", "green", "--steps", "10,50,100", "--pause", "10m", "--check-flags"))
+	for _, bad := range [][]string{
+		{"shift", "green", "--steps", "10,50", "--check-flags"},
+		{"shift", "green", "--pause", "0", "--check-flags"},
+		{"shift", "green", "--pause", "10", "--check-flags"},
+	} {
+		assert.Equal(t, release.ExitUsage, release.ExitCode(run(bad...)), "%v", bad)
+	}
+}

@@ -155,3 +155,82 @@ func TestAWSSessionsCoverTheJobs(t *testing.T) {
 	want := fmt.Sprintf("`MaxSessionDuration` of at least %d", longest)
 	assert.True(t, strings.Contains(string(readme), want), "README's Setup says %s", want)
 }
+
+// L3: the decision to shift fails closed: a missing report, or a "changed" that is not
+// a boolean, is an error and no shift.
+func TestDecideStepsFailClosed(t *testing.T) {
+	for _, tc := range []struct {
+		name, report string // "": no report file
+		rerelease    string
+		shift        string // the output; "" when the step failed
+	}{
+		{"changed", `{"changed": true}`, "false", "true"},
+		{"unchanged", `{"changed": false}`, "false", "false"},
+		{"unchanged, rerelease", `{"changed": false}`, "true", "true"},
+		{"no report", "", "false", ""},
+		{"no changed field", `{"appRef": "v1"}`, "false", ""},
+		{"changed null", `{"changed": null}`, "true", ""},
+		{"changed a string", `{"changed": "true"}`, "false", ""},
+	} {
+		for _, name := range releasingWorkflows {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				w, _ := readWorkflow(t, name)
+				_, steps := onlyJob(t, w)
+				j := newJobRun(t, map[string]string{"RERELEASE": tc.rerelease, "APP_REF": "v1.5.0"})
+				if tc.report != "" {
+					j.file("deploy.json", tc.report)
+				}
+				if name == "image-refresh.yml" && tc.rerelease == "true" {
+					t.Skip("the refresh has no rerelease")
+				}
+				_, err := j.run(stepByID(t, steps, "decide"))
+				if tc.shift == "" {
+					assert.Error(t, err, "fails")
+					assert.NotEqual(t, "true", j.outputs["decide"]["shift"])
+					return
+				}
+				require.NoError(t, err)
+				assert.Equal(t, tc.shift, j.outputs["decide"]["shift"])
+			})
+		}
+	}
+}
+
+// L7: the idle colour is deployed at the larger of DESIRED_CAPACITY and the serving
+// colour's desired capacity, so the shift's capacity check does not refuse it after a
+// whole deploy.
+func TestReleasesDeployAtTheServingColoursCapacity(t *testing.T) {
+	for _, name := range releasingWorkflows {
+		w, _ := readWorkflow(t, name)
+		_, steps := onlyJob(t, w)
+		plan := steps[stepIndex(steps, "plan")]
+		for _, tc := range []struct {
+			serving *int
+			want    string
+		}{{ptr(4), "4"}, {ptr(1), "2"}, {nil, "2"}} {
+			j := newJobRun(t, map[string]string{"DESIRED_CAPACITY": "2", "APP_REF": "v1.5.0"})
+			j.statusFile("status.json", servingBlue(tc.serving))
+			j.file("idle.txt", "green\n")
+			_, err := j.run(plan)
+			require.NoError(t, err, name)
+			assert.Equal(t, tc.want, j.outputs["plan"]["capacity"], "%s: serving at %v", name, tc.serving)
+		}
+		deploys := stepsCalling(steps, "deploy")
+		require.Len(t, deploys, 1, name)
+		assert.Equal(t, "${{ steps.plan.outputs.capacity }}", deploys[0].Env["CAPACITY"], name)
+	}
+}
+
+// L6: the steps and pause inputs are checked by the tool's own shift flags before the
+// lease is taken and long before the deploy.
+func TestReleaseInputsAreCheckedFirst(t *testing.T) {
+	for _, name := range releasingWorkflows {
+		w, _ := readWorkflow(t, name)
+		_, steps := onlyJob(t, w)
+		i := stepIndex(steps, "inputs")
+		require.GreaterOrEqual(t, i, 0, name)
+		assert.Equal(t, "shift --check-flags", toolCall(steps[i]), name)
+		assert.Contains(t, steps[i].Run, `--steps "$STEPS" --pause "$PAUSE" --check-flags`, name)
+		assert.Less(t, i, stepIndex(steps, "lease"), "%s: before anything is taken or deployed", name)
+	}
+}
