@@ -110,13 +110,15 @@ applied again and watched for a full pause; none is skipped.
 		Args: colorArgs,
 	}
 	opts := shiftFlags(cmd)
+	var checkOnly bool
+	cmd.Flags().BoolVar(&checkOnly, "check-flags", false, "check the arguments and flags as a shift would, then exit (0: a shift would start with them) without reading or changing anything: CI checks its inputs before a long deploy")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		c, err := colorArg(args)
 		if err != nil {
 			return err
 		}
 		o, err := opts()
-		if err != nil {
+		if err != nil || checkOnly {
 			return err
 		}
 		o.Target = c

@@ -154,11 +154,11 @@ func TestActionlintRejectsABrokenWorkflow(t *testing.T) {
 		require.NoError(t, err, "%s: %s", name, out)
 	}
 
-	broken := strings.Replace(string(raw), "steps.idle.outputs.colour", "steps.idel.outputs.colour", 1)
+	broken := strings.Replace(string(raw), "steps.plan.outputs.colour", "steps.plna.outputs.colour", 1)
 	require.NoError(t, os.WriteFile(filepath.Join(wf, "deploy.yml"), []byte(broken), 0o644))
 	out, err = lint()
 	require.Error(t, err, "actionlint must reject a reference to an undefined step")
-	assert.Contains(t, string(out), "idel")
+	assert.Contains(t, string(out), "plna")
 }
 
 // The workflows that change production, and which of them can release (shift).
@@ -280,7 +280,7 @@ func TestReleaseNeedsAnExplicitVersion(t *testing.T) {
 			decide = s
 		}
 	}
-	assert.Contains(t, decide.Run, `jq -r '.changed' "$RUNNER_TEMP/deploy.json"`)
+	assert.Contains(t, decide.Run, `"$RUNNER_TEMP/deploy.json"`)
 	assert.Contains(t, decide.Run, `[ "$RERELEASE" != true ]`)
 	assert.Contains(t, decide.Run, "$GITHUB_STEP_SUMMARY", "says why it did not shift")
 }
@@ -348,7 +348,7 @@ func TestLeaseIsHeldForTheWholeJob(t *testing.T) {
 		}
 		var calls []string
 		for _, s := range steps {
-			if c := toolCall(s); c != "" {
+			if c := toolCall(s); c != "" && !strings.HasSuffix(c, " --check-flags") { // reads nothing
 				calls = append(calls, c)
 			}
 		}
