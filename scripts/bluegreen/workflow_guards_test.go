@@ -234,3 +234,24 @@ func TestReleaseInputsAreCheckedFirst(t *testing.T) {
 		assert.Less(t, i, stepIndex(steps, "lease"), "%s: before anything is taken or deployed", name)
 	}
 }
+
+// L10: the stacks' passphrase reaches only the tool's steps (which open the stacks), never
+// a job's env, where every step, third-party actions included, would see it.
+func TestPassphraseOnlyReachesTheToolSteps(t *testing.T) {
+	const secret = "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
+	for _, name := range workflowFiles(t) {
+		w, _ := readWorkflow(t, name)
+		for job, j := range w.Jobs {
+			assert.NotContains(t, j.Env, "PULUMI_CONFIG_PASSPHRASE", "%s/%s: not in the job's env", name, job)
+			for _, s := range j.Steps {
+				call := toolCall(s)
+				needs := call != "" && !strings.HasSuffix(call, " --check-flags")
+				if needs {
+					assert.Equal(t, secret, s.Env["PULUMI_CONFIG_PASSPHRASE"], "%s/%s %q: the tool opens the stacks", name, job, s.Name)
+				} else {
+					assert.NotContains(t, s.Env, "PULUMI_CONFIG_PASSPHRASE", "%s/%s %q", name, job, s.Name)
+				}
+			}
+		}
+	}
+}
