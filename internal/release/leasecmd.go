@@ -27,27 +27,59 @@ func JobLeaseFromEnv(getenv func(string) string) (bool, error) {
 	}
 }
 
+// LeaseWaitPoll is how often LeaseTakeWaiting asks again for a lease another owner holds.
+const LeaseWaitPoll = 30 * time.Second
+
 // LeaseTake takes the release lease for this run for ttl, or renews the one it already
 // holds (the same run id: a re-run of the job, or an earlier step), and leaves it held:
 // the run's commands renew it, and LeaseRelease gives it up. Another owner's unexpired
 // lease refuses (exit 3) and changes nothing.
 func (r *Release) LeaseTake(ctx context.Context, ttl time.Duration) error {
+	return r.LeaseTakeWaiting(ctx, ttl, 0)
+}
+
+// LeaseTakeWaiting is LeaseTake that, while another owner holds the lease, asks again
+// every LeaseWaitPoll for up to wait before it refuses: the workflows run in separate
+// concurrency groups, and the lease is what keeps their jobs from overlapping. A
+// cancelled ctx ends the wait with its error.
+func (r *Release) LeaseTakeWaiting(ctx context.Context, ttl, wait time.Duration) error {
 	if err := r.requireStore(); err != nil {
 		return err
 	}
 	if ttl <= 0 {
 		return Usagef("--ttl %s: want a duration above 0", ttl)
 	}
-	l, err := record.AcquireLease(ctx, r.Store, r.Owner, ttl, r.Clock.Now())
-	if he := new(record.HeldError); errors.As(err, &he) {
-		return Refusal{msg: he.Error(), err: he}
+	if wait < 0 {
+		return Usagef("--wait %s: want 0 (do not wait) or a duration above 0", wait)
 	}
-	if err != nil {
-		return fmt.Errorf("taking the release lease: %w", err)
+	deadline := r.Clock.Now().Add(wait)
+	var holder string
+	for {
+		l, err := record.AcquireLease(ctx, r.Store, r.Owner, ttl, r.Clock.Now())
+		he := new(record.HeldError)
+		if err == nil {
+			r.printf("the release lease on %s is held by %s (since %s) until %s\n", r.Store.Where(), l.Owner,
+				l.Acquired.UTC().Format(time.RFC3339), l.Expires.UTC().Format(time.RFC3339))
+			return nil
+		}
+		if !errors.As(err, &he) {
+			return fmt.Errorf("taking the release lease: %w", err)
+		}
+		left := deadline.Sub(r.Clock.Now())
+		if left <= 0 {
+			if wait > 0 {
+				return Refusal{msg: fmt.Sprintf("%s (after waiting %s)", he.Error(), wait), err: he}
+			}
+			return Refusal{msg: he.Error(), err: he}
+		}
+		if h := he.Error(); h != holder {
+			holder = h
+			r.printf("waiting up to %s for the release lease: %s\n", wait, h)
+		}
+		if err := r.Clock.Sleep(ctx, min(LeaseWaitPoll, left)); err != nil {
+			return fmt.Errorf("waiting for the release lease: %w", err)
+		}
 	}
-	r.printf("the release lease on %s is held by %s (since %s) until %s\n", r.Store.Where(), l.Owner,
-		l.Acquired.UTC().Format(time.RFC3339), l.Expires.UTC().Format(time.RFC3339))
-	return nil
 }
 
 // LeaseRelease gives up the release lease if this run holds it (by run id: the lease

@@ -113,7 +113,11 @@ type StatusColor struct {
 	LiveWeight *int    `json:"liveWeight"`
 	AppRef     *string `json:"appRef"`
 	AmiID      *string `json:"amiId"`
-	ASGName    *string `json:"asgName"`
+	// BaseAmiID is the Windows Server base image the colour's prerequisites stage is
+	// pinned to (its baseAmiId output, webapi:baseAmiId); null when it has no pin. The
+	// image refresh compares it with the newest one.
+	BaseAmiID *string `json:"baseAmiId"`
+	ASGName   *string `json:"asgName"`
 	// Desired and InService are the Auto Scaling group's desired capacity and its
 	// instances in service, read live.
 	Desired   *int `json:"desired"`
@@ -210,6 +214,7 @@ func (r *Release) colorStatus(ctx context.Context, st *state, c infra.Color, rep
 		return col, nil
 	}
 	col.AppRef, col.AmiID, col.ASGName = stringOutput(outs, infra.OutAppRef), stringOutput(outs, infra.OutAmiID), stringOutput(outs, infra.OutAsgName)
+	col.BaseAmiID = stringOutput(outs, infra.OutBaseAmiID)
 	if col.ASGName != nil && r.Fleets != nil {
 		if g, err := r.Fleets.Fleet(ctx, *col.ASGName); err == nil {
 			desired, inService := g.Desired, g.InService()

@@ -37,6 +37,7 @@ func TestStatusReportOfNothingDeployedIsNulls(t *testing.T) {
       "liveWeight": null,
       "appRef": null,
       "amiId": null,
+      "baseAmiId": null,
       "asgName": null,
       "desired": null,
       "inService": null,
@@ -83,6 +84,7 @@ func TestStatusReportOfAPausedRelease(t *testing.T) {
 	require.NoError(t, f.r.Shift(ctx, opts))
 	f.alarms.states["webapi-green-5xx"] = AlarmState{Value: AlarmStateAlarm, Reason: "Threshold Crossed"}
 	f.fleets.fleets[asgGreen] = Fleet{Name: asgGreen, Desired: 3, Instances: servingFleet(asgGreen, 2, "1").Instances}
+	f.aws.outputs[infra.Green][infra.OutBaseAmiID] = "ami-0123456789abcdef0" // the image refresh compares it with base-ami's
 	f.out.Reset()
 
 	rep, err := f.r.StatusReport(ctx)
@@ -111,9 +113,10 @@ func TestStatusReportOfAPausedRelease(t *testing.T) {
 	assert.Equal(t, []any{}, got["warnings"])
 
 	blue, green := got["colors"].([]any)[0].(map[string]any), got["colors"].([]any)[1].(map[string]any)
-	assert.Equal(t, map[string]any{"color": "green", "deployed": true, "liveWeight": float64(10), "appRef": "v2", "amiId": "ami-2", "asgName": asgGreen,
+	assert.Equal(t, map[string]any{"color": "green", "deployed": true, "liveWeight": float64(10), "appRef": "v2", "amiId": "ami-2", "baseAmiId": "ami-0123456789abcdef0", "asgName": asgGreen,
 		"desired": float64(3), "inService": float64(2), "healthy": float64(2), "targetsTotal": float64(2), "alarmsInAlarm": []any{"webapi-green-5xx"}}, green)
 	assert.Equal(t, []any{}, blue["alarmsInAlarm"], "none in ALARM: empty, not null")
+	assert.Nil(t, blue["baseAmiId"], "no pin (an empty output): null")
 	assert.Empty(t, f.out.String(), "the report prints nothing")
 
 	require.NoError(t, f.r.Status(ctx))

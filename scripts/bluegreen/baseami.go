@@ -42,10 +42,16 @@ when no image matches, or, without --windows-version, while a shift is in progre
 			if windowsVersion != "" && !slices.Contains(infra.WindowsVersions(), windowsVersion) {
 				return release.Usagef("--windows-version %q: want %s", windowsVersion, strings.Join(infra.WindowsVersions(), " or "))
 			}
+			// The id alone on stdout: no engine progress, and look's notes (drift, a seeded
+			// stable colour) go to stderr, as for idle and status --json.
+			if err := cmd.Root().PersistentFlags().Set("quiet", "true"); err != nil {
+				return err
+			}
 			r, err := newRelease(cmd, false)
 			if err != nil {
 				return err
 			}
+			r.Out = cmd.ErrOrStderr()
 			imgs, err := images(cmd.Context(), imagesRegion(cmd.Context(), g, r.Engine))
 			if err != nil {
 				return err

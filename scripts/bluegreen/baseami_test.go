@@ -13,6 +13,7 @@ import (
 
 	"github.com/webapi-platform/infra/internal/record"
 	"github.com/webapi-platform/infra/internal/release"
+	"github.com/webapi-platform/infra/internal/testutil"
 )
 
 // scriptedImages serves base images by Windows version.
@@ -49,13 +50,13 @@ func TestBaseAmiCommandPrintsTheNewestID(t *testing.T) {
 	var region string
 	root := newRootCommand(baseAmiDeps(t, &out, images, &region))
 	root.SetErr(&errOut)
-	require.NoError(t, execute(context.Background(), root, []string{"base-ami", "--windows-version", "2025", "--region", "eu-west-1", "--workdir", t.TempDir()}))
+	require.NoError(t, execute(context.Background(), root, []string{"base-ami", "--windows-version", "2025", "--region", "eu-west-1", "--workdir", projectWorkdir(t)}))
 	assert.Equal(t, "ami-02025000000000002\n", out.String())
 	assert.Contains(t, errOut.String(), "Windows_Server-2025-English-Full-Base-2026.11.26")
 	assert.Equal(t, "eu-west-1", region)
 
 	out.Reset()
-	err := execute(context.Background(), newRootCommand(baseAmiDeps(t, &out, images, &region)), []string{"base-ami", "--windows-version", "2022", "--region", "eu-west-1", "--workdir", t.TempDir()})
+	err := execute(context.Background(), newRootCommand(baseAmiDeps(t, &out, images, &region)), []string{"base-ami", "--windows-version", "2022", "--region", "eu-west-1", "--workdir", projectWorkdir(t)})
 	assert.Equal(t, release.ExitRefused, release.ExitCode(err), "%v", err)
 	assert.ErrorContains(t, err, "Windows_Server-2022-English-Full-Base-*")
 	assert.Empty(t, out.String())
@@ -86,6 +87,42 @@ func TestBaseAmiFlagsAreValidated(t *testing.T) {
 			err := execute(context.Background(), newRootCommand(d), tc.args)
 			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
 			assert.ErrorContains(t, err, tc.says)
+		})
+	}
+}
+
+// driftHealth is a listener that serves green 100% while the edge stack's state says
+// blue 100% (as after `rollback --direct`, until the next shift reconciles it).
+type driftHealth struct{ release.Health }
+
+func (driftHealth) ListenerWeights(context.Context, string) (map[string]int, error) {
+	return map[string]int{"arn:tg/blue": 0, "arn:tg/green": 100}, nil
+}
+
+// M8: what the tool notes on the way (here look's drift line) goes to stderr, so
+// `ami=$(bluegreen base-ami)` and `bluegreen summary > file` get the result alone.
+func TestBaseAmiAndSummaryKeepNotesOffStdout(t *testing.T) {
+	t.Chdir(testutil.RepoRoot())
+	images := scriptedImages{"2022": {{ID: "ami-02022000000000001", Name: "Windows_Server-2022-English-Full-Base-2026.11.12", Created: time.Date(2026, 11, 12, 6, 0, 0, 0, time.UTC)}}}
+	for _, tc := range []struct {
+		args []string
+		want func(t *testing.T, stdout string)
+	}{
+		{[]string{"base-ami", "--region", "eu-west-1"}, func(t *testing.T, stdout string) { assert.Equal(t, "ami-02022000000000001\n", stdout) }},
+		{[]string{"summary", "--since", "2026-11-29T12:00:00Z"}, func(t *testing.T, stdout string) { assert.Contains(t, stdout, "#") }},
+	} {
+		t.Run(tc.args[0], func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			progress := io.Writer(&bytes.Buffer{})
+			d := statusDeps(t, &stdout, &progress)
+			d.newHealth = func(context.Context, string) (release.Health, error) { return driftHealth{}, nil }
+			d.newImages = func(context.Context, string) (release.Images, error) { return images, nil }
+			root := newRootCommand(d)
+			root.SetErr(&stderr)
+			require.NoError(t, execute(context.Background(), root, tc.args))
+			assert.Contains(t, stderr.String(), "drift: ", "the note is there, on stderr")
+			assert.NotContains(t, stdout.String(), "drift: ")
+			tc.want(t, stdout.String())
 		})
 	}
 }

@@ -20,7 +20,10 @@ func deployCommand(newRelease newReleaseFunc) *cobra.Command {
 		Use:   "deploy <blue|green>",
 		Short: "Update a colour's stack: bake if needed, roll its fleet, wait until it serves the new version",
 		Long: `Takes the release lease and updates the colour's stack (pulumi up of Pulumi.<colour>.yaml),
-optionally setting its appRef and desiredCapacity first. An update of the edge stack carries the
+with its appRef, desiredCapacity and baseAmiId as run options when --app-ref, --desired-capacity
+and --base-ami give them (else the colour keeps what its outputs record). --app-ref is resolved
+to the commit it names with git ls-remote in the colour's appRepository (an unknown ref fails,
+exit 1; a short SHA is not resolved): the colour bakes and exports that commit. An update of the edge stack carries the
 weights the listener serves, so the checkout's webapi:greenWeight never moves traffic. Then it waits:
 for the instance refresh the update started (a failed or cancelled refresh fails the deploy with AWS's
 reason), for every in-service instance to run the group's launch template version, and for the
@@ -33,11 +36,12 @@ report the fleet changes as deferred) or --force; and refuses to deploy into the
 progress goes to, unless --force. After deploying an idle colour the lease is kept for the shift into
 it; another run's deploy, shift or rollback is refused meanwhile (see unlock).
 
---report <file> writes what the deploy did as JSON for CI: color, appRef, changed, fleetChanged,
-deferred, refresh {id, status, reason}, waitSeconds, elapsedSeconds.
+--report <file> writes what the deploy did as JSON for CI: color, appRef (the commit),
+requestedRef (the --app-ref given, when it was not that commit), changed, fleetChanged, deferred,
+refresh {id, status, reason}, waitSeconds, elapsedSeconds.
 
 ` + exitCodesHelp,
-		Args: cobra.ExactArgs(1),
+		Args: colorArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := colorArg(args)
 			if err != nil {
@@ -67,8 +71,8 @@ deferred, refresh {id, status, reason}, waitSeconds, elapsedSeconds.
 			return writeDeployReport(report, r.Deployed, err)
 		},
 	}
-	cmd.Flags().StringVar(&appRef, "app-ref", "", "set webapi:appRef (tag or commit to bake) before deploying")
-	cmd.Flags().IntVar(&desired, "desired-capacity", 0, "set webapi:desiredCapacity before deploying")
+	cmd.Flags().StringVar(&appRef, "app-ref", "", "the app version to bake: a tag, branch or full commit, resolved to a commit with git ls-remote (a run option; nothing is written to config)")
+	cmd.Flags().IntVar(&desired, "desired-capacity", 0, "the colour's desired capacity (webapi:desiredCapacity, as a run option)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "deploy even if the colour has weight or a release into it is in progress")
 	cmd.Flags().BoolVar(&opts.InPlace, "in-place", false, "let the fleet of a colour with weight roll through its instance refresh (100% minimum healthy), and wait for it")
 	cmd.Flags().BoolVar(&opts.DeferFleet, "defer-fleet", false, "on a colour with weight, apply everything but fleet and image changes and report those as deferred")

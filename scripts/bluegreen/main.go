@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -32,14 +33,25 @@ import (
 )
 
 const exitCodesHelp = `Exit codes:
-  0  done (or, with --manual, paused at a step awaiting promote)
-  1  failed (an engine or AWS error; an interrupt that could not restore traffic in time:
-     the release record keeps where it stopped; for a shift, also a failed rollback:
-     ROLLBACK FAILED, the release record says restoring and the next rollback finishes it)
+  0  done; also: a --manual release paused at a step (promote continues it), a --hold
+     release holding its split, deploy --defer-fleet with deferred changes, status with
+     warnings
+  1  failed: an engine or AWS error; deploy's instance refresh Failed or Cancelled, or the new
+     version not in service before the timeout; a shift that cannot read its gates; a
+     rollback --scale-up whose deploy fails; an interrupt that could not restore traffic in
+     time; a restore after a failed step that failed too (ROLLBACK FAILED: the release
+     record says restoring and the next rollback finishes it)
   2  bad arguments; nothing ran
-  3  refused by a safety check; nothing changed (also: another run holds the release
-     lease, or a watch found the traffic moved by someone else and stopped without touching it)
-  4  a shift failed its checks and was rolled back (weights restored and verified); also a
+  3  refused by a safety check; nothing changed: the smoke test fails (before a shift, and
+     smoke); a colour not ready (the stable colour for a shift or rollback, the receiving
+     colour: healthy = in service = desired, and not below the serving colour's capacity);
+     a gating alarm missing or in ALARM; no Auto Scaling or CloudWatch client; idle or
+     base-ami mid-release; a change to a serving colour's fleet without --in-place,
+     --defer-fleet or --force; another run holds the release lease; a watch that found the
+     traffic moved by someone else, or its lease broken, stopped without touching it
+  4  a shift step failed its checks and traffic went back to the stable colour (restored
+     and verified): the 5xx rate, p99 in N of M minutes, a target, a gating alarm firing,
+     the smoke test after a step, or not enough traffic to judge (inconclusive); also a
      shift interrupted by SIGINT/SIGTERM whose traffic was restored directly in time`
 
 func main() {
@@ -143,14 +155,20 @@ The live listener on the ALB decides the traffic; the release record (stable col
 the release in progress, the lease, the history) lives beside the backend: under a file or S3
 backend's root (.webapi/release/webapi), or where WEBAPI_RELEASE_STORE (s3://… or file://…)
 points, which a Pulumi Cloud backend needs. Nothing of a release is written to Pulumi.<stack>.yaml:
-deploy's --app-ref and --desired-capacity, like the live weights, go to the program as run options.
+deploy's --app-ref (resolved to a commit), --desired-capacity and --base-ami (webapi:baseAmiId),
+rollback --scale-up's capacity, and the live weights go to the program as run options.
 
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// No command is bad usage (exit 2), not a help page with exit 0 a script would take
+		// for success.
+		RunE: func(*cobra.Command, []string) error {
+			return release.Usagef("want a command: see bluegreen --help")
+		},
 	}
 	root.PersistentFlags().StringVar(&g.workDir, "workdir", "", "folder with Pulumi.yaml (default: found from the current directory)")
-	root.PersistentFlags().StringVar(&g.region, "region", "", "AWS region for health checks (default: AWS_REGION, else the edge stack's aws:region)")
+	root.PersistentFlags().StringVar(&g.region, "region", "", "AWS region of the health checks and gates, base-ami's images and rollback --direct (default: AWS_REGION, else AWS_DEFAULT_REGION, else the edge stack's aws:region; rollback --direct: the AWS config's)")
 	root.PersistentFlags().BoolVar(&g.quiet, "quiet", false, "do not stream the engine's progress")
 	root.SetOut(d.out)
 
@@ -223,8 +241,13 @@ func releaseFactory(d deps, g *globalFlags) newReleaseFunc {
 }
 
 // projectDir is --workdir, or the folder with Pulumi.yaml at or above the current one.
+// A --workdir without Pulumi.yaml is bad usage: the Automation API would write a
+// Pulumi.yaml of its own there and run against the backend without the stacks' config.
 func projectDir(workDir string) (string, error) {
 	if workDir != "" {
+		if _, err := os.Stat(filepath.Join(workDir, "Pulumi.yaml")); err != nil {
+			return "", release.Usagef("--workdir %s: no Pulumi.yaml there (want the repository's folder): %v", workDir, err)
+		}
 		return workDir, nil
 	}
 	wd, err := os.Getwd()
@@ -236,6 +259,13 @@ func projectDir(workDir string) (string, error) {
 		return "", release.Usagef("no Pulumi.yaml here or above: run bluegreen inside the repository or pass --workdir")
 	}
 	return dir, err
+}
+
+// colorArgs is the Args check of a command that takes a colour: cobra's ExactArgs(1)
+// would say "accepts 1 arg(s)" without saying which.
+func colorArgs(_ *cobra.Command, args []string) error {
+	_, err := colorArg(args)
+	return err
 }
 
 func colorArg(args []string) (infra.Color, error) {

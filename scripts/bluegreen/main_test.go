@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,7 +32,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"shift", "purple"}, {"shift", "green", "--steps", "100,50"}, {"preview", "--stack", "red"},
 		{"retire", "green", "--wait", "-1m"}, {"deploy", "green", "--desired-capacity", "-1"},
 		{"shift", "green", "--max-5xx-percent", "1"}, {"rollback", "--to", "purple"},
-		{"shift", "green", "--pause", "0"}, {"shift", "green", "--min-requests", "0"}, {"shift", "green", "--max-extend", "-1m"},
+		{"shift", "green", "--pause", "0"}, {"shift", "green", "--interval", "0"}, {"shift", "green", "--interval", "-1s"}, {"shift", "green", "--min-requests", "0"}, {"shift", "green", "--max-extend", "-1m"},
 		{"shift", "green", "--metric-lag", "0s"}, {"shift", "green", "--p99-breaches", "4", "--p99-window", "3"}, {"shift", "green", "--p99-window", "0"},
 	} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
@@ -76,5 +78,68 @@ func TestCobraErrorsAndBadNumbersAreUsageErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
 		})
+	}
+}
+
+// Usage errors name what was wrong and what is allowed, exit 2, and build nothing.
+func TestUsageErrorsSayWhatIsAllowed(t *testing.T) {
+	noPulumiYAML := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		says []string
+	}{
+		{[]string{"rollback", "--to", "purple"}, []string{`--to "purple"`, "blue or green"}},
+		{[]string{"shift", "green", "--interval", "0s"}, []string{"--interval 0s", "above 0"}},
+		{[]string{}, []string{"want a command", "bluegreen --help"}},
+		{[]string{"status", "--workdir", noPulumiYAML}, []string{"--workdir " + noPulumiYAML, "no Pulumi.yaml"}},
+		{[]string{"status", "--workdir", noPulumiYAML + "/missing"}, []string{"--workdir " + noPulumiYAML + "/missing"}},
+	} {
+		t.Run(fmt.Sprint(tc.args), func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},
+				newEngine: func(string, io.Writer) (release.Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
+			}
+			err := execute(context.Background(), newRootCommand(d), tc.args)
+			require.Error(t, err)
+			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
+			for _, s := range tc.says {
+				assert.ErrorContains(t, err, s)
+			}
+		})
+	}
+	for _, command := range []string{"shift", "deploy", "smoke", "retire", "destroy"} {
+		t.Run(command+" without a colour", func(t *testing.T) {
+			err := execute(context.Background(), newRootCommand(deps{out: &bytes.Buffer{}}), []string{command})
+			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
+			assert.ErrorContains(t, err, "blue or green")
+		})
+	}
+}
+
+// projectWorkdir is a --workdir for a test: an empty folder but for a Pulumi.yaml.
+func projectWorkdir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte("name: webapi\nruntime: go\n"), 0o644))
+	return dir
+}
+
+// shift --check-flags checks the flags as a shift would and does nothing else.
+func TestShiftCheckFlags(t *testing.T) {
+	run := func(args ...string) error {
+		d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},
+			newEngine: func(string, io.Writer) (release.Engine, error) {
+				t.Fatal("--check-flags builds nothing")
+				return nil, nil
+			}}
+		return execute(context.Background(), newRootCommand(d), args)
+	}
+	require.NoError(t, run("shift", "green", "--steps", "10,50,100", "--pause", "10m", "--check-flags"))
+	for _, bad := range [][]string{
+		{"shift", "green", "--steps", "10,50", "--check-flags"},
+		{"shift", "green", "--pause", "0", "--check-flags"},
+		{"shift", "green", "--pause", "10", "--check-flags"},
+	} {
+		assert.Equal(t, release.ExitUsage, release.ExitCode(run(bad...)), "%v", bad)
 	}
 }

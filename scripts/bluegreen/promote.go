@@ -17,7 +17,7 @@ func planFlags(cmd *cobra.Command) func() (steps []int, hold bool, err error) {
 	var raw string
 	var hold bool
 	cmd.Flags().StringVar(&raw, "steps", "10,50,100", "ascending percentages of traffic for the receiving colour; the last is 100 unless --hold")
-	cmd.Flags().BoolVar(&hold, "hold", false, "end the release holding the last step's split (a last step below 100); `bluegreen promote` later takes it to 100%")
+	cmd.Flags().BoolVar(&hold, "hold", false, "end the release holding the last step's split (a last step below 100); bluegreen promote later takes it to 100%")
 	return func() ([]int, bool, error) {
 		steps, err := parseSteps(raw)
 		if err != nil {

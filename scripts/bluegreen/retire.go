@@ -13,7 +13,7 @@ func destroyCommand(newRelease newReleaseFunc) *cobra.Command {
 		Use:   "destroy <blue|green>",
 		Short: "Destroy a colour's stack; refused while it has weight (and for the edge while the other colour exists)",
 		Long:  exitCodesHelp,
-		Args:  cobra.ExactArgs(1),
+		Args:  colorArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := colorArg(args)
 			if err != nil {
@@ -34,7 +34,7 @@ func retireCommand(newRelease newReleaseFunc) *cobra.Command {
 		Use:   "retire <blue|green> [--wait 10m]",
 		Short: "Scale an idle colour to zero after a wait; refused while it has weight",
 		Long:  "Waits (for connections to drain and a last look), checks the colour's weight again, then sets\nminSize and desiredCapacity to 0 and updates its stack.\n\n" + exitCodesHelp,
-		Args:  cobra.ExactArgs(1),
+		Args:  colorArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := colorArg(args)
 			if err != nil {

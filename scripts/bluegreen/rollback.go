@@ -41,7 +41,7 @@ AWS_REGION or the AWS config. Only a release in progress is rolled back directly
 			if to != "" {
 				var err error
 				if c, err = infra.ParseColor(to); err != nil {
-					return release.UsageError{Err: err}
+					return release.Usagef("--to %q: want blue or green", to)
 				}
 			}
 			if err := checkRollbackFlags(direct, revert, scaleUp, listenerArn, targetGroups); err != nil {

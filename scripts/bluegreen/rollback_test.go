@@ -120,7 +120,7 @@ func TestRollbackDirectCommandRunsNoEngine(t *testing.T) {
 		},
 		newStore: func(context.Context, release.Engine) (record.Store, error) { return store, nil },
 	}
-	err = execute(context.Background(), newRootCommand(d), []string{"--workdir", t.TempDir(), "rollback", "--direct"})
+	err = execute(context.Background(), newRootCommand(d), []string{"--workdir", projectWorkdir(t), "rollback", "--direct"})
 	require.NoError(t, err, out.String())
 	assert.Equal(t, 1, aws.sets)
 	assert.Equal(t, map[string]int{"arn:b": 100, "arn:g": 0}, aws.weights)

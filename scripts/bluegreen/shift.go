@@ -20,17 +20,22 @@ func shiftFlags(cmd *cobra.Command) func() (release.ShiftOptions, error) {
 	gates := gateFlags(cmd)
 	cmd.Flags().DurationVar(&pause, "pause", 5*time.Minute, "how long to watch health after each step")
 	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "time between health checks during a pause")
-	cmd.Flags().BoolVar(&manual, "manual", false, "stop after each step until `bluegreen promote`")
-	cmd.Flags().Float64Var(&max5xx, "max-5xx-percent", 0, "highest 5xx rate allowed (default: the colour's webapi:alarm5xxPercent)")
-	cmd.Flags().DurationVar(&maxP99, "max-p99", 0, "highest p99 target response time allowed (default: the colour's webapi:alarmLatencyMs)")
+	cmd.Flags().BoolVar(&manual, "manual", false, "stop after each step until bluegreen promote continues")
+	cmd.Flags().Float64Var(&max5xx, "max-5xx-percent", 0, "highest 5xx rate allowed, in percent; together with --max-p99 (default for both: the colour's webapi:alarm5xxPercent and webapi:alarmLatencyMs)")
+	cmd.Flags().DurationVar(&maxP99, "max-p99", 0, "highest p99 target response time allowed; together with --max-5xx-percent (default for both: the colour's webapi:alarmLatencyMs and webapi:alarm5xxPercent)")
 	return func() (release.ShiftOptions, error) {
 		s, hold, err := plan()
 		if err != nil {
 			return release.ShiftOptions{}, err
 		}
-		if pause <= 0 || interval < 0 {
+		switch {
+		case pause <= 0:
 			// A pause of 0 would judge a step on nothing.
-			return release.ShiftOptions{}, release.Usagef("--pause %s --interval %s: the pause must be above 0 and the interval not negative", pause, interval)
+			return release.ShiftOptions{}, release.Usagef("--pause %s: want a duration above 0", pause)
+		case interval <= 0:
+			// An interval of 0 would look once, at the end of the pause: a regression would
+			// serve traffic unwatched for the whole pause.
+			return release.ShiftOptions{}, release.Usagef("--interval %s: want a duration above 0 (the time between health checks during a pause)", interval)
 		}
 		opts := release.ShiftOptions{Steps: s, Hold: hold, Pause: pause, Interval: interval, Manual: manual}
 		if err := gates(&opts); err != nil {
@@ -77,30 +82,43 @@ func gateFlags(cmd *cobra.Command) func(*release.ShiftOptions) error {
 
 func shiftCommand(newRelease newReleaseFunc) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "shift <blue|green> [--steps 10,50,100] [--pause 5m|--manual]",
-		Short: "Move traffic to a colour step by step, with health gates and automatic rollback",
-		Long: `Takes the release lease and starts a release from the weights the listener serves: the
-release record gets the stable colour (the one serving before) and the plan first. For each step:
-records it, updates the listener alone with the step's weights as a run option (pulumi up --target
-<listener URN>; nothing is written to Pulumi.<stack>.yaml), verifies through the AWS API that the
-listener has them, then watches the receiving colour for the pause: the listener still at the
-step's weights (else someone else moved traffic: stop at once, exit 3), every target healthy, 5xx
-rate and p99 latency under the limits. On any failure it puts all traffic back on the stable
-colour, verifies that too, and exits 4. Refuses to start when the receiving colour has no healthy
-targets. A release found in progress is resumed where the record says, with its recorded plan:
-an interrupted step is applied again and watched for a full pause; none is skipped.
+		Use:   "shift <blue|green> [--steps 10,50,100] [--pause 5m] [--manual|--hold]",
+		Short: "Move traffic to a colour step by step, with evidence gates and automatic rollback",
+		Long: `Takes the release lease and starts a release from the weights the listener serves.
+
+Before the first step (each refused with exit 3 and the numbers): the stable colour (the one
+serving now) must be ready to take all traffic back, checked before anything is recorded; then
+the release and its plan are recorded, and the receiving colour must be ready: healthy = in
+service = desired, a desired capacity at least the serving colour's (for a plan to 100%), its
+alarms and webapi:gateAlarms present and none in ALARM; then its smoke test must pass.
+
+Each step is recorded, applied to the listener alone as a run option (pulumi up --target
+<listener URN>; nothing is written to Pulumi.<stack>.yaml), verified through the AWS API, then
+watched for the pause. A step passes only on evidence, judged per minute from CloudWatch once a
+minute is older than --metric-lag: at least --min-requests requests (fewer after --max-extend:
+inconclusive, not enough traffic to judge); the 5xx rate (target 5xx, ELB 5xx and connection
+errors) under --max-5xx-percent; p99 above --max-p99 in fewer than --p99-breaches of
+--p99-window minutes; every target healthy (draining ones ignored, initial ones waited for until
+the pause ends); no gating alarm in ALARM; then the smoke test again. Transient AWS errors are
+retried twice. The listener is re-read at every look: other weights mean someone else moved
+traffic, and the shift stops without touching it (exit 3), as it does when its lease is broken.
+On a failed step all traffic goes back to the stable colour, verified (exit 4). A release found
+in progress is resumed where the record says, with its recorded plan: an interrupted step is
+applied again and watched for a full pause; none is skipped.
 
 ` + exitCodesHelp,
-		Args: cobra.ExactArgs(1),
+		Args: colorArgs,
 	}
 	opts := shiftFlags(cmd)
+	var checkOnly bool
+	cmd.Flags().BoolVar(&checkOnly, "check-flags", false, "check the arguments and flags as a shift would, then exit (0: a shift would start with them) without reading or changing anything: CI checks its inputs before a long deploy")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		c, err := colorArg(args)
 		if err != nil {
 			return err
 		}
 		o, err := opts()
-		if err != nil {
+		if err != nil || checkOnly {
 			return err
 		}
 		o.Target = c

@@ -6,7 +6,7 @@ import (
 
 func smokeCommand(newRelease newReleaseFunc) *cobra.Command {
 	return &cobra.Command{
-		Use:   "smoke <colour>",
+		Use:   "smoke <blue|green>",
 		Short: "Smoke-test a colour through the ALB now, whatever its weight (read-only)",
 		Long: `Sends webapi:smokeRequests requests to the edge's health check path and to each of the
 colour's webapi:smokePaths, with the colour header so they reach that colour alone; every one
@@ -15,7 +15,7 @@ Host and TLS SNI. The same test runs before a shift moves any weight and after e
 Nothing is changed or recorded. Exit 3 when the smoke test fails.
 
 ` + exitCodesHelp,
-		Args: cobra.ExactArgs(1),
+		Args: colorArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := colorArg(args)
 			if err != nil {

@@ -29,9 +29,18 @@ without it the Markdown goes to stdout.
 			if err != nil {
 				return err
 			}
+			if markdown == "" {
+				// The Markdown alone on stdout: no engine progress; notes go to stderr.
+				if err := cmd.Root().PersistentFlags().Set("quiet", "true"); err != nil {
+					return err
+				}
+			}
 			r, err := newRelease(cmd, false)
 			if err != nil {
 				return err
+			}
+			if markdown == "" {
+				r.Out = cmd.ErrOrStderr()
 			}
 			s, err := r.Summary(cmd.Context(), opts)
 			if err != nil {

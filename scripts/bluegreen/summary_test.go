@@ -18,7 +18,7 @@ import (
 // Bad flags of lease and summary exit 2 before anything is built.
 func TestLeaseAndSummaryUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
-		{"lease", "take", "--ttl", "0s"}, {"lease", "take", "--ttl", "5x"}, {"lease", "nonsense"},
+		{"lease", "take", "--ttl", "0s"}, {"lease", "take", "--ttl", "5x"}, {"lease", "nonsense"}, {"lease", "take", "--wait", "-1s"},
 		{"summary"}, {"summary", "--since", "yesterday"},
 		{"summary", "--since", "2026-11-29T12:00:00Z", "--release", "r-1"},
 	} {
