@@ -32,16 +32,19 @@ if [[ -d images ]]; then
   scripts/validate-images.sh
 fi
 
-step "shellcheck"
-# A Debian package, not a Go tool: installed here when it can be, as on CI's machines.
-if ! command -v shellcheck >/dev/null; then
-  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
-  else
-    echo "shellcheck is not installed: apt-get install shellcheck (or brew install shellcheck)" >&2
-    exit 1
+step "shellcheck and jq"
+# Debian packages, not Go tools: installed here when they can be, as on CI's machines.
+# jq runs the workflows' shell steps in scripts/bluegreen's tests, as on GitHub's runners.
+for pkg in shellcheck jq; do
+  if ! command -v "$pkg" >/dev/null; then
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+      apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
+    else
+      echo "$pkg is not installed: apt-get install $pkg (or brew install $pkg)" >&2
+      exit 1
+    fi
   fi
-fi
+done
 shellcheck -x scripts/*.sh .ci/run
 
 if [[ -d .github/workflows ]]; then
