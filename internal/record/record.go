@@ -102,6 +102,12 @@ type Release struct {
 	// Full: `promote --full` was given, so the remaining steps of a manual plan run one
 	// after another, each verified and watched, without pausing.
 	Full bool `json:"full,omitempty"`
+	// ChecksPending: the release was recorded but no step was applied yet, so its
+	// checks before the first step (the receiving colour's precheck and smoke test) may
+	// not have passed: a resume runs them again before any weight moves. Set when the
+	// release starts, cleared once its first step is verified on the listener; a record
+	// written by an older tool never has it.
+	ChecksPending bool `json:"checksPending,omitempty"`
 	// Outcome and Message say how a done release ended.
 	Outcome Outcome `json:"outcome,omitempty"`
 	Message string  `json:"message,omitempty"`

@@ -85,6 +85,7 @@ func StartRelease(rec Record, s Start, now time.Time) (Record, error) {
 	rec.Release = &Release{
 		ID: s.ID, Target: s.Target, AppRef: s.AppRef, Started: now, Updated: now,
 		Step: first, Phase: PhaseApplying, From: s.Current, To: weightsWith(s.Target, plan.Steps[first]),
+		ChecksPending: true,
 	}
 	from := s.Current
 	return appendEntry(rec, Entry{At: now, Who: s.Who, Action: "release-start", Version: s.AppRef, From: &from, Steps: plan.Steps}), nil
@@ -107,9 +108,14 @@ func transition(rec Record, now time.Time, to Phase, from ...Phase) (Record, err
 	return rec, nil
 }
 
-// MarkApplied records that the listener was verified at the step's weights.
+// MarkApplied records that the listener was verified at the step's weights (a step is
+// applied only after the release's checks passed: none is pending any more).
 func MarkApplied(rec Record, now time.Time) (Record, error) {
-	return transition(rec, now, PhaseApplied, PhaseApplying)
+	rec, err := transition(rec, now, PhaseApplied, PhaseApplying)
+	if err == nil {
+		rec.Release.ChecksPending = false
+	}
+	return rec, err
 }
 
 // StartWatch records that the step's health watch began.

@@ -28,8 +28,11 @@ func TestStartRelease(t *testing.T) {
 	rec := started(t, start(10, 50, 100))
 	assert.EqualValues(t, "blue", rec.StableColor, "the colour serving before the first shift")
 	assert.Equal(t, Release{ID: "r1", Target: infra.Green, AppRef: "v2.0.0", Started: t0, Updated: t0,
-		Step: 0, Phase: PhaseApplying, From: allBlue, To: infra.Weights{Blue: 90, Green: 10}}, *rec.Release)
+		Step: 0, Phase: PhaseApplying, From: allBlue, To: infra.Weights{Blue: 90, Green: 10}, ChecksPending: true}, *rec.Release)
 	require.Len(t, rec.History, 1)
+	applied, aerr := MarkApplied(rec, t0)
+	require.NoError(t, aerr)
+	assert.False(t, applied.Release.ChecksPending, "a step is applied only after the release's checks passed")
 	assert.Equal(t, "release-start", rec.History[0].Action)
 
 	resumed := start(10, 50, 100)

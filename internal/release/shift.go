@@ -116,13 +116,19 @@ func (r *Release) startShift(ctx context.Context, st *state, opts ShiftOptions) 
 	if current > 0 {
 		r.printf("resuming from the live weights: %s has %d%%\n", opts.Target, current)
 	}
-	if err := r.precheck(ctx, st, opts.Target, plan.Steps); err != nil {
-		return r.abort(ctx, err)
-	}
-	if err := r.smokeBeforeShift(ctx, st, rec); err != nil { // smoke.go: before any weight moves
+	if err := r.checkBeforeShift(ctx, st, rec); err != nil {
 		return r.abort(ctx, err)
 	}
 	return r.steps(ctx, st, rec)
+}
+
+// checkBeforeShift runs the checks a release passes before its first step: the
+// receiving colour's precheck, then its smoke test (smoke.go), before any weight moves.
+func (r *Release) checkBeforeShift(ctx context.Context, st *state, rec record.Record) error {
+	if err := r.precheck(ctx, st, rec.Release.Target, rec.Plan.Steps[rec.Release.Step:]); err != nil {
+		return err
+	}
+	return r.smokeBeforeShift(ctx, st, rec)
 }
 
 // releaseID names a release by when it started and where it goes.
@@ -177,6 +183,15 @@ func (r *Release) resume(ctx context.Context, st *state) error {
 		return Refusef("release %s is paused at %s: run `bluegreen promote` to continue, or `bluegreen rollback`", rel.ID, rel.To)
 	}
 	r.printf("resuming release %s (%s into %s) at %s, phase %s: the listener serves %s\n", rel.ID, orDash(rel.AppRef), rel.Target, stepLabel(rec), rel.Phase, st.live)
+	// Recorded, then killed before its first step reached the listener: whether its
+	// checks passed is unknown, so they run again (a listener already at the step's
+	// weights means they did: a step is applied only after them).
+	if rel.ChecksPending && rel.Phase == record.PhaseApplying && st.live == rel.From {
+		r.printf("release %s was recorded but no step was applied: checking %s again before any weight moves\n", rel.ID, rel.Target)
+		if err := r.checkBeforeShift(ctx, st, rec); err != nil {
+			return r.abort(ctx, err)
+		}
+	}
 	return r.steps(ctx, st, rec)
 }
 
