@@ -178,14 +178,19 @@ func nextStep(rec Record, i int) Record {
 }
 
 // StartRestore records that a failure (cause) is sending all traffic back to the stable
-// colour, from the weights the listener has now.
+// colour, from the weights the listener has now. A held split (Holding) is restored like
+// a release in progress: both colours serve until the restore ends it rolled back.
 func StartRestore(rec Record, current infra.Weights, cause string, now time.Time) (Record, error) {
-	rec, err := transition(rec, now, PhaseRestoring, PhaseApplying, PhaseApplied, PhaseWatching, PhasePaused, PhaseRestoring)
+	from := []Phase{PhaseApplying, PhaseApplied, PhaseWatching, PhasePaused, PhaseRestoring}
+	if Holding(rec) {
+		from = append(from, PhaseDone)
+	}
+	rec, err := transition(rec, now, PhaseRestoring, from...)
 	if err != nil {
 		return rec, err
 	}
 	r := rec.Release
-	r.From, r.To, r.Message = current, weightsWith(rec.StableColor, 100), cause
+	r.From, r.To, r.Message, r.Outcome = current, weightsWith(rec.StableColor, 100), cause, ""
 	return rec, nil
 }
 
@@ -199,9 +204,10 @@ func Restored(rec Record, who string, now time.Time) (Record, error) {
 }
 
 // Abort ends an active release without moving traffic (an operator's decision, e.g.
-// after a manual rollback), with outcome aborted.
+// after a manual rollback), with outcome aborted; a held split is closed the same way
+// when a rollback sends all traffic elsewhere than its stable colour.
 func Abort(rec Record, who, reason string, now time.Time) (Record, error) {
-	if !active(rec) {
+	if !active(rec) && !Holding(rec) {
 		return rec, fmt.Errorf("no release is in progress to abort")
 	}
 	return finish(rec, who, "release-abort", OutcomeAborted, reason, now), nil

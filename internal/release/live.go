@@ -179,6 +179,18 @@ func (st *state) active() *record.Release {
 	return st.rec.Release
 }
 
+// rollbackable is what a rollback ends: the release in progress, or a held split (a
+// --hold release that is done but leaves both colours serving); nil when neither.
+func (st *state) rollbackable() *record.Release {
+	if rel := st.active(); rel != nil {
+		return rel
+	}
+	if record.Holding(st.rec) {
+		return st.rec.Release
+	}
+	return nil
+}
+
 // liveOptions are the run options of an update of c that must not move traffic: the
 // edge stack gets the weights read live; without a live reading the program keeps what
 // the listener serves by itself.

@@ -50,10 +50,11 @@ func (r *Release) Rollback(ctx context.Context, opts RollbackOptions) error {
 }
 
 // rollTo records the rollback, applies it and records the outcome. The release in
-// progress is restored (to its stable colour) or aborted (--to elsewhere).
+// progress, or a held split, is restored (to its stable colour) or aborted (--to
+// elsewhere).
 func (r *Release) rollTo(ctx context.Context, st *state, to infra.Color, why string) error {
 	w := with(to, 100)
-	rel := st.active()
+	rel := st.rollbackable()
 	restoring := rel != nil && to == st.rec.StableColor
 	if rel != nil {
 		if _, err := r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) {
@@ -96,6 +97,9 @@ func rollbackTarget(rec record.Record, live infra.Weights, opts RollbackOptions)
 	case active && rec.StableColor != "":
 		return rec.StableColor, fmt.Sprintf("rolling back release %s (%s into %s, %s, phase %s): sending all traffic to %s, the colour that served before its first shift",
 			rel.ID, orDash(rel.AppRef), rel.Target, stepLabel(rec), rel.Phase, rec.StableColor), nil
+	case record.Holding(rec) && rec.StableColor != "":
+		return rec.StableColor, fmt.Sprintf("rolling back held release %s (%s into %s, holding %s): sending all traffic to %s, the colour that served before its first shift",
+			rel.ID, orDash(rel.AppRef), rel.Target, rel.To, rec.StableColor), nil
 	case rel != nil && rel.Outcome == record.OutcomeSucceeded && live.Of(rel.Target) == 100 && rec.StableColor != "":
 		if !opts.Revert {
 			return "", "", Refusef("release %s (%s into %s) completed and %s serves all traffic: reverting a completed release is explicit: "+

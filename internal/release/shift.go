@@ -336,13 +336,15 @@ func (r *Release) Promote(ctx context.Context, full bool) error {
 	}
 	defer r.stopKeeping()
 	defer r.watchInterrupt(ctx)()
+	// From here every return goes through settle: a refused promote must not leave its
+	// lease to block everyone else until it expires.
 	if err := consistent(st.rec, st.live); err != nil {
-		return err
+		return r.settle(ctx, err)
 	}
 	r.checkpoint(CheckpointBeforeRecord)
 	rec, err := r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) { return record.Promote(rec, full, now) })
 	if err != nil {
-		return err
+		return r.settle(ctx, err)
 	}
 	return r.settle(ctx, r.steps(ctx, st, rec))
 }
