@@ -204,3 +204,21 @@ func TestReadinessProblem(t *testing.T) {
 		assert.Equal(t, tc.ready, tc.rd.ready(), tc.name)
 	}
 }
+
+// `rollback` finishing a restore the record says is under way (ROLLBACK FAILED left it
+// restoring) goes on with a warning when the stable colour is not ready, as the
+// automatic restore does: staying split onto the failing colour is worse.
+func TestRollbackFinishingARestoreWarnsOnADegradedStableColour(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	pausedAt10(t, f)
+	ctx := context.Background()
+	_, _, err := record.UpdateHeld(ctx, f.store, f.store.load().Lease.Token, func(rec record.Record) (record.Record, error) {
+		return record.StartRestore(rec, infra.Weights{Blue: 90, Green: 10}, "green failed", f.clock.now)
+	})
+	require.NoError(t, err)
+	f.fleets.fleets[asgBlue] = degraded(2, 1)
+	require.NoError(t, f.rerun().Rollback(ctx, RollbackOptions{}), f.out.String())
+	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+	assert.Equal(t, record.OutcomeRolledBack, f.store.load().Release.Outcome)
+	assert.Contains(t, f.out.String(), "WARNING: restoring to blue although it is not ready to take all traffic: 2 healthy / 1 in service / 2 desired")
+}
