@@ -25,7 +25,7 @@ type RollbackOptions struct {
 // served before its first shift; a completed release only with Revert; anywhere with To.
 // With no release to roll back it changes nothing and says why. The destination must be
 // ready to take all traffic (stable.go), else the rollback is refused — unless Force, or
-// ScaleUp scales it first.
+// ScaleUp scales it first, or the rollback finishes a restore under way (a warning).
 func (r *Release) Rollback(ctx context.Context, opts RollbackOptions) error {
 	st, err := r.lookDeployed(ctx)
 	if err != nil {
@@ -39,7 +39,14 @@ func (r *Release) Rollback(ctx context.Context, opts RollbackOptions) error {
 		return r.settle(ctx, err)
 	}
 	to, why, err := rollbackTarget(st.rec, st.live, opts)
-	if err == nil {
+	switch {
+	case err != nil:
+	case finishesRestore(st.rec, to) && !opts.ScaleUp:
+		// A restore under way (ROLLBACK FAILED left it) is finished whatever the stable
+		// colour's state, with a warning, as the automatic restore does: traffic split
+		// onto the colour that failed, with nobody watching, is worse.
+		r.warnUnready(ctx, st, to, "rollback")
+	default:
 		err = r.requireReady(ctx, st, to, opts)
 	}
 	if err != nil {
@@ -47,6 +54,12 @@ func (r *Release) Rollback(ctx context.Context, opts RollbackOptions) error {
 	}
 	r.printf("%s\n", why)
 	return r.rollTo(ctx, st, to, why)
+}
+
+// finishesRestore says whether a rollback to `to` finishes the restore the record says
+// is under way (phase restoring, to its stable colour).
+func finishesRestore(rec record.Record, to infra.Color) bool {
+	return rec.Release != nil && rec.Release.Phase == record.PhaseRestoring && to == rec.StableColor
 }
 
 // rollTo records the rollback, applies it and records the outcome. The release in
