@@ -213,12 +213,13 @@ func alarmVerdict(c infra.Color, names []string, states map[string]AlarmState) e
 }
 
 // retried calls read until it succeeds, apiAttempts times at most, backing off on the
-// release's clock; a refusal and an ended context are not retried.
+// release's clock; a refusal, a stack the backend does not have and an ended context
+// are not retried.
 func retried[T any](ctx context.Context, r *Release, what string, read func() (T, error)) (T, error) {
 	wait := apiBackoff
 	for attempt := 1; ; attempt++ {
 		v, err := read()
-		if err == nil || errors.As(err, new(Refusal)) || ctx.Err() != nil {
+		if err == nil || errors.As(err, new(Refusal)) || errors.Is(err, ErrStackNotFound) || ctx.Err() != nil {
 			return v, err
 		}
 		if attempt == apiAttempts {

@@ -26,7 +26,9 @@ func (r *Release) colorGatesFor(ctx context.Context, c infra.Color) (colorGates,
 	if r.Fleets == nil || r.Alarms == nil {
 		return colorGates{}, Refusef("this run has no Auto Scaling or CloudWatch alarms client, so %s's in-service and alarm gates cannot be checked: refusing rather than shifting unchecked", c)
 	}
-	outs, err := r.Engine.Outputs(ctx, c)
+	// The engine reads are retried like the AWS reads: a remote backend that fails one
+	// read as a step's watch starts must not roll a healthy release back.
+	outs, err := retried(ctx, r, "reading the outputs of stack "+string(c), func() (map[string]any, error) { return r.Engine.Outputs(ctx, c) })
 	if err != nil {
 		return colorGates{}, err
 	}
@@ -45,7 +47,11 @@ func (r *Release) colorGatesFor(ctx context.Context, c infra.Color) (colorGates,
 			}
 		}
 	}
-	cfg, _, err := r.config(ctx, c)
+	raw, err := retried(ctx, r, "reading the config of stack "+string(c), func() (map[string]string, error) { return r.Engine.Config(ctx, c) })
+	if err != nil {
+		return colorGates{}, err
+	}
+	cfg, err := loadConfig(c, raw)
 	if err != nil {
 		return colorGates{}, err
 	}
