@@ -101,3 +101,27 @@ func TestEngineReadBlipAtAWatchStartIsRetried(t *testing.T) {
 	assert.False(t, eng.armed, "the blip happened")
 	assert.Equal(t, []int{10, 50, 100}, f.aws.greens())
 }
+
+// blipFleets fails the first read of a group, as a throttled DescribeAutoScalingGroups.
+type blipFleets struct {
+	*fakeFleets
+	calls int
+}
+
+func (b *blipFleets) Fleet(ctx context.Context, name string) (Fleet, error) {
+	b.calls++
+	if b.calls == 1 {
+		return Fleet{}, errors.New("Throttling: Rate exceeded")
+	}
+	return b.fakeFleets.Fleet(ctx, name)
+}
+
+// One failed AWS read during the deploy wait, after the bake, is retried.
+func TestDeployWaitSurvivesOneAPIBlip(t *testing.T) {
+	f, _ := deployFixture(0, greenLT)
+	f.setFleet(servingFleet(asgGreen, 2, "1"))
+	f.polls(func() {})
+	f.r.Fleets = &blipFleets{fakeFleets: f.fleets}
+	require.NoError(t, f.r.Deploy(context.Background(), infra.Green, DeployOptions{AppRef: "v3"}), f.out.String())
+	assert.Contains(t, f.out.String(), "failed (attempt 1 of 3), retrying")
+}
