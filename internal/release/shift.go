@@ -290,6 +290,14 @@ func (r *Release) watchStep(ctx context.Context, st *state, rec record.Record, l
 	if err := r.smokeAfterStep(ctx, st, rec, label); err != nil { // smoke.go: at the step's live weights
 		return rec, err
 	}
+	// The smoke test can take minutes (requests × paths, 10 s each at most): the listener
+	// and the lease are checked again before the step is recorded as passed (on the last
+	// step, the release as complete); the watch's last look is recent enough without it.
+	if r.Smoke != nil {
+		if err := r.stillOurs(ctx, st, rec); err != nil {
+			return rec, err
+		}
+	}
 	r.checkpoint(CheckpointBeforeRecord)
 	return r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) {
 		// The step's own history entry, with the figures it passed on (for a job summary),
