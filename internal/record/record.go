@@ -71,6 +71,11 @@ type Plan struct {
 	P99Breaches int      `json:"p99Breaches,omitempty"` // slow minutes that fail a step ...
 	P99Window   int      `json:"p99Window,omitempty"`   // ... within this many judged minutes
 	MaxExtend   Duration `json:"maxExtend,omitempty"`   // how long a pause extends for traffic
+	// ELB5xxBaseline is the load balancer's own 5xx (HTTPCode_ELB_5XX_Count) per ALB
+	// request (RequestCount per LoadBalancer) in the minutes before the release started:
+	// only the ELB 5xx above it are charged to the receiving colour. Zero (not measured,
+	// or an older record): all of them are.
+	ELB5xxBaseline float64 `json:"elb5xxBaseline,omitempty"`
 }
 
 // Phase is where a release stands within its current step.

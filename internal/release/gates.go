@@ -28,6 +28,9 @@ type Gates struct {
 	P99Breaches, P99Window int
 	// MaxExtend is how much longer than the pause a step waits for MinRequests.
 	MaxExtend time.Duration
+	// ELB5xxBaseline is the load balancer's own 5xx per ALB request before the release
+	// started (Plan.ELB5xxBaseline).
+	ELB5xxBaseline float64
 }
 
 // The gates' defaults: what ShiftOptions leave zero and what an older record lacks.
