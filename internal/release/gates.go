@@ -61,12 +61,13 @@ const apiBackoff = 5 * time.Second
 // gates lacks (the extension defaults to the pause).
 func gatesOf(p record.Plan) Gates {
 	return Gates{
-		Limits:      Limits{Max5xxPercent: p.Max5xxPercent, MaxP99: time.Duration(p.MaxP99)},
-		MinRequests: cmp.Or(p.MinRequests, DefaultMinRequests),
-		MetricLag:   cmp.Or(time.Duration(p.MetricLag), DefaultMetricLag),
-		P99Breaches: cmp.Or(p.P99Breaches, DefaultP99Breaches),
-		P99Window:   cmp.Or(p.P99Window, DefaultP99Window),
-		MaxExtend:   cmp.Or(time.Duration(p.MaxExtend), time.Duration(p.Pause)),
+		Limits:         Limits{Max5xxPercent: p.Max5xxPercent, MaxP99: time.Duration(p.MaxP99)},
+		MinRequests:    cmp.Or(p.MinRequests, DefaultMinRequests),
+		MetricLag:      cmp.Or(time.Duration(p.MetricLag), DefaultMetricLag),
+		P99Breaches:    cmp.Or(p.P99Breaches, DefaultP99Breaches),
+		P99Window:      cmp.Or(p.P99Window, DefaultP99Window),
+		MaxExtend:      cmp.Or(time.Duration(p.MaxExtend), time.Duration(p.Pause)),
+		ELB5xxBaseline: p.ELB5xxBaseline,
 	}
 }
 
@@ -74,7 +75,7 @@ func gatesOf(p record.Plan) Gates {
 type judgement struct {
 	Minutes    int     // minutes judged (with data)
 	Requests   float64 // requests to the receiving colour in them
-	Errors     float64 // target 5xx + ELB 5xx + connection errors in them
+	Errors     float64 // target 5xx + ELB 5xx (above the baseline) + connection errors in them
 	WorstP99   time.Duration
 	HasLatency bool
 	Slow       int // slow minutes in the worst P99Window of them
@@ -104,6 +105,7 @@ func (j judgement) figures() string {
 // requests is no evidence either way. p99 fails when P99Breaches of any P99Window
 // consecutive minutes with latency data are above the limit.
 func judge(target infra.Color, minutes []Minute, g Gates) (judgement, error) {
+	minutes = chargeELB5xx(minutes, g.ELB5xxBaseline)
 	var j judgement
 	var slow []bool
 	for _, m := range minutes {
@@ -136,6 +138,30 @@ func judge(target infra.Color, minutes []Minute, g Gates) (judgement, error) {
 		return j, fmt.Errorf("%s: p99 latency above %s in %d of %d consecutive minutes (worst %s)", target, g.MaxP99, j.Slow, g.P99Window, j.WorstP99.Round(time.Millisecond))
 	}
 	return j, nil
+}
+
+// chargeELB5xx leaves in each minute the ELB 5xx the receiving colour is charged with.
+// The load balancer's own 5xx (HTTPCode_ELB_5XX_Count) exist only per LoadBalancer (and
+// AvailabilityZone), never per TargetGroup (ELB User Guide, "CloudWatch metrics for your
+// Application Load Balancer", docs.aws.amazon.com/elasticloadbalancing/latest/
+// application/load-balancer-cloudwatch-metrics.html): CloudWatch does not say which
+// colour's requests they answered. Charging all of them to the receiving colour
+// multiplies the stable colour's background by its share (at 10%, ~9 times) against
+// the limit; charging none would let a colour whose targets the ALB cannot reach pass.
+// So the receiving colour is charged with the excess over the rate the load balancer had
+// before the release (baseline: ELB 5xx per ALB request, RequestCount per LoadBalancer
+// alone, measured once and recorded in the plan): per minute, ELB5xx − baseline ×
+// ALBRequests, never below 0. A minute without the ALB's request count, or a plan
+// without a baseline, charges every ELB 5xx, as before.
+func chargeELB5xx(minutes []Minute, baseline float64) []Minute {
+	if baseline <= 0 {
+		return minutes
+	}
+	out := slices.Clone(minutes)
+	for i := range out {
+		out[i].ELB5xx = max(0, out[i].ELB5xx-baseline*out[i].ALBRequests)
+	}
+	return out
 }
 
 // judgeRun judges the shortest run of minutes ending at minutes[end] with MinRequests.
