@@ -130,8 +130,10 @@ const (
 	OutcomeHeld Outcome = "held"
 )
 
-// Owner says who holds (or asks for) the lease. RunID identifies a CI run: a re-run of
-// the same run is the same owner; anyone else is not, even the same user on the same host.
+// Owner says who holds (or asks for) the lease. RunID identifies the owner: a CI run (a
+// re-run of the same run is the same owner), or user@host outside CI (internal/release's
+// OwnerFromEnv); an owner without one is no one else. Each process of an owner gets its
+// own lease token, except under a job lease (AcquireJobLease).
 type Owner struct {
 	User   string `json:"user"`
 	Host   string `json:"host"`

@@ -23,13 +23,19 @@ func (r *Release) requireStore() error {
 	return nil
 }
 
-// takeLease takes the release lease, or renews the one this owner (the same CI run, the
-// same user@host) already holds. Anyone else's unexpired lease refuses the command.
+// takeLease takes the release lease, or takes over the one this owner (the same CI run,
+// the same user@host) already holds, with a token of its own: another process of the
+// owner still running stops at its next renewal. Under a job lease (JobLease) the run's
+// lease is renewed with its token. Anyone else's unexpired lease refuses the command.
 func (r *Release) takeLease(ctx context.Context) error {
 	if err := r.requireStore(); err != nil {
 		return err
 	}
-	l, err := record.AcquireLease(ctx, r.Store, r.Owner, r.ttl(), r.Clock.Now())
+	acquire := record.AcquireLease
+	if r.JobLease {
+		acquire = record.AcquireJobLease
+	}
+	l, err := acquire(ctx, r.Store, r.Owner, r.ttl(), r.Clock.Now())
 	if he := new(record.HeldError); errors.As(err, &he) {
 		return Refusal{msg: he.Error(), err: he}
 	}

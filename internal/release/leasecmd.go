@@ -38,7 +38,7 @@ func (r *Release) LeaseTake(ctx context.Context, ttl time.Duration) error {
 	if ttl <= 0 {
 		return Usagef("--ttl %s: want a duration above 0", ttl)
 	}
-	l, err := record.AcquireLease(ctx, r.Store, r.Owner, ttl, r.Clock.Now())
+	l, err := record.AcquireJobLease(ctx, r.Store, r.Owner, ttl, r.Clock.Now())
 	if he := new(record.HeldError); errors.As(err, &he) {
 		return Refusal{msg: he.Error(), err: he}
 	}
