@@ -76,6 +76,10 @@ type Plan struct {
 	// only the ELB 5xx above it are charged to the receiving colour. Zero (not measured,
 	// or an older record): all of them are.
 	ELB5xxBaseline float64 `json:"elb5xxBaseline,omitempty"`
+	// GateAlarms are the receiving colour's webapi:gateAlarms when the release started:
+	// a resume from another checkout is gated by the same alarms. Absent (none, or an
+	// older record): the resuming checkout's are read.
+	GateAlarms []string `json:"gateAlarms,omitempty"`
 }
 
 // Phase is where a release stands within its current step.
@@ -194,7 +198,7 @@ func (r Record) Clone() Record {
 	c := r
 	if r.Plan != nil {
 		p := *r.Plan
-		p.Steps = slices.Clone(p.Steps)
+		p.Steps, p.GateAlarms = slices.Clone(p.Steps), slices.Clone(p.GateAlarms)
 		c.Plan = &p
 	}
 	if r.Release != nil {

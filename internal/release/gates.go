@@ -46,6 +46,9 @@ const (
 	DefaultMetricLag   = 3 * time.Minute
 	DefaultP99Breaches = 2
 	DefaultP99Window   = 3
+	// DefaultMaxExtend is the extension of a plan that has neither an extension nor a
+	// pause (a record written by an older tool with a pause of 0): the default --pause.
+	DefaultMaxExtend = 5 * time.Minute
 )
 
 // apiAttempts is how many consecutive failures of one AWS read (Health, Fleets, Alarms)
