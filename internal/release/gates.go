@@ -61,7 +61,7 @@ const apiAttempts = 3
 const apiBackoff = 5 * time.Second
 
 // gatesOf is a plan's gates, with the defaults for what a record written before the
-// gates lacks (the extension defaults to the pause).
+// gates lacks (the extension defaults to the pause, else DefaultMaxExtend).
 func gatesOf(p record.Plan) Gates {
 	return Gates{
 		Limits:         Limits{Max5xxPercent: p.Max5xxPercent, MaxP99: time.Duration(p.MaxP99)},
@@ -69,7 +69,7 @@ func gatesOf(p record.Plan) Gates {
 		MetricLag:      cmp.Or(time.Duration(p.MetricLag), DefaultMetricLag),
 		P99Breaches:    cmp.Or(p.P99Breaches, DefaultP99Breaches),
 		P99Window:      cmp.Or(p.P99Window, DefaultP99Window),
-		MaxExtend:      cmp.Or(time.Duration(p.MaxExtend), time.Duration(p.Pause)),
+		MaxExtend:      cmp.Or(time.Duration(p.MaxExtend), time.Duration(p.Pause), DefaultMaxExtend),
 		ELB5xxBaseline: p.ELB5xxBaseline,
 	}
 }

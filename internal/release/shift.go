@@ -126,7 +126,7 @@ func (r *Release) startShift(ctx context.Context, st *state, opts ShiftOptions) 
 // checkBeforeShift runs the checks a release passes before its first step: the
 // receiving colour's precheck, then its smoke test (smoke.go), before any weight moves.
 func (r *Release) checkBeforeShift(ctx context.Context, st *state, rec record.Record) error {
-	if err := r.precheck(ctx, st, rec.Release.Target, rec.Plan.Steps[rec.Release.Step:]); err != nil {
+	if err := r.precheck(ctx, st, rec); err != nil {
 		return err
 	}
 	return r.smokeBeforeShift(ctx, st, rec)
@@ -153,7 +153,8 @@ func (r *Release) plan(ctx context.Context, opts ShiftOptions) (record.Plan, err
 		return record.Plan{}, err
 	}
 	return record.Plan{Steps: slices.Clone(opts.Steps), Pause: record.Duration(opts.Pause), Interval: record.Duration(opts.Interval),
-		Manual: opts.Manual, Hold: opts.Hold, Max5xxPercent: limits.Max5xxPercent, MaxP99: record.Duration(limits.MaxP99),
+		GateAlarms: slices.Clone(cfg.Release.GateAlarms),
+		Manual:     opts.Manual, Hold: opts.Hold, Max5xxPercent: limits.Max5xxPercent, MaxP99: record.Duration(limits.MaxP99),
 		MinRequests: cmp.Or(opts.MinRequests, cfg.Release.MinRequests, DefaultMinRequests),
 		MetricLag:   record.Duration(cmp.Or(opts.MetricLag, DefaultMetricLag)),
 		P99Breaches: cmp.Or(opts.P99Breaches, DefaultP99Breaches), P99Window: cmp.Or(opts.P99Window, DefaultP99Window),

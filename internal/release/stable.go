@@ -167,7 +167,7 @@ func (r *Release) knownNames(rec record.Record) *asgNames {
 // readiness reads how ready colour to is to take all traffic from the weights live.
 func (r *Release) readiness(ctx context.Context, st *state, to infra.Color, live infra.Weights, names *asgNames) (readiness, error) {
 	rd := readiness{color: to, need: 1}
-	counts, err := r.Health.TargetHealth(ctx, st.targetGroup(to))
+	counts, err := retried(ctx, r, "reading the target health of "+string(to), func() (TargetCounts, error) { return r.Health.TargetHealth(ctx, st.targetGroup(to)) })
 	if err != nil {
 		return rd, fmt.Errorf("target health of %s: %w", to, err)
 	}
