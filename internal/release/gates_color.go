@@ -136,7 +136,7 @@ func (r *Release) checkAlarms(ctx context.Context, g colorGates) error {
 // one. A serving colour without a group (never deployed, destroyed) sets no floor.
 func (r *Release) capacityFor100(ctx context.Context, g colorGates) error {
 	serving := g.color.Other()
-	outs, err := r.Engine.Outputs(ctx, serving)
+	outs, err := retried(ctx, r, "reading the outputs of stack "+string(serving), func() (map[string]any, error) { return r.Engine.Outputs(ctx, serving) })
 	if err != nil {
 		return err
 	}
