@@ -65,6 +65,8 @@ var (
 	_ release.Health = (*Health)(nil)
 	_ release.Fleets = (*Health)(nil)
 	_ release.Alarms = (*Health)(nil)
+
+	_ release.LoadBalancerMetrics = (*Health)(nil)
 )
 
 // FromClients builds a Health on the given clients.
@@ -159,36 +161,58 @@ func (h *Health) ListenerWeights(ctx context.Context, listener string) (map[stri
 // HTTPCode_Target_5XX_Count, TargetConnectionErrorCount and TargetResponseTime per
 // LoadBalancer+TargetGroup; HTTPCode_ELB_5XX_Count only per LoadBalancer (and per
 // AvailabilityZone+LoadBalancer): the load balancer answers those 5xx itself, and
-// CloudWatch does not say for which target group. They are counted against the
-// receiving colour: during a shift only its weight changes, so 5xx the load balancer
-// adds while it is watched are the step's (the serving colour served the same share
-// before it without them); counting them against nobody would let a colour whose
-// targets the ALB cannot reach pass.
+// CloudWatch does not say for which target group. RequestCount per LoadBalancer alone
+// (every target group's) comes with them: the release charges the receiving colour only
+// with the ELB 5xx above the rate per ALB request it measured before it started
+// (release's chargeELB5xx), so the stable colour's background is not multiplied by its
+// share against the limit.
 func (h *Health) Metrics(ctx context.Context, q release.MetricsQuery) ([]release.Minute, error) {
-	alb := cwtypes.Dimension{Name: aws.String("LoadBalancer"), Value: aws.String(q.AlbArnSuffix)}
-	tg := cwtypes.Dimension{Name: aws.String("TargetGroup"), Value: aws.String(q.TargetGroupArnSuffix)}
-	query := func(id, metric, stat string, dims ...cwtypes.Dimension) cwtypes.MetricDataQuery {
-		return cwtypes.MetricDataQuery{Id: aws.String(id), MetricStat: &cwtypes.MetricStat{
-			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String(metric), Dimensions: dims},
-			Period: aws.Int32(60), Stat: aws.String(stat),
-		}}
-	}
+	alb, tg := dimension("LoadBalancer", q.AlbArnSuffix), dimension("TargetGroup", q.TargetGroupArnSuffix)
+	return h.minutes(ctx, q, q.TargetGroupArnSuffix,
+		metricQuery(idRequests, "RequestCount", "Sum", alb, tg),
+		metricQuery(idTarget5xx, "HTTPCode_Target_5XX_Count", "Sum", alb, tg),
+		metricQuery(idConnErrors, "TargetConnectionErrorCount", "Sum", alb, tg),
+		metricQuery(idELB5xx, "HTTPCode_ELB_5XX_Count", "Sum", alb),
+		metricQuery(idALBRequests, "RequestCount", "Sum", alb),
+		metricQuery(idP99, "TargetResponseTime", "p99", alb, tg),
+	)
+}
+
+// LoadBalancerMinutes answers the load balancer's own figures per whole minute of
+// [q.Start, q.End): HTTPCode_ELB_5XX_Count and RequestCount per LoadBalancer alone
+// (release.LoadBalancerMetrics: a release's ELB 5xx baseline).
+func (h *Health) LoadBalancerMinutes(ctx context.Context, q release.MetricsQuery) ([]release.Minute, error) {
+	alb := dimension("LoadBalancer", q.AlbArnSuffix)
+	return h.minutes(ctx, q, q.AlbArnSuffix,
+		metricQuery(idELB5xx, "HTTPCode_ELB_5XX_Count", "Sum", alb),
+		metricQuery(idALBRequests, "RequestCount", "Sum", alb),
+	)
+}
+
+func dimension(name, value string) cwtypes.Dimension {
+	return cwtypes.Dimension{Name: aws.String(name), Value: aws.String(value)}
+}
+
+// metricQuery is one AWS/ApplicationELB metric per minute (Period 60).
+func metricQuery(id, metric, stat string, dims ...cwtypes.Dimension) cwtypes.MetricDataQuery {
+	return cwtypes.MetricDataQuery{Id: aws.String(id), MetricStat: &cwtypes.MetricStat{
+		Metric: &cwtypes.Metric{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String(metric), Dimensions: dims},
+		Period: aws.Int32(60), Stat: aws.String(stat),
+	}}
+}
+
+// minutes runs the queries over q's whole minutes, every page, and folds them into
+// minutes; what names what was asked, for the error.
+func (h *Health) minutes(ctx context.Context, q release.MetricsQuery, what string, queries ...cwtypes.MetricDataQuery) ([]release.Minute, error) {
 	in := &cloudwatch.GetMetricDataInput{
 		StartTime: aws.Time(q.Start.Truncate(time.Minute)), EndTime: aws.Time(q.End.Truncate(time.Minute)),
-		ScanBy: cwtypes.ScanByTimestampAscending,
-		MetricDataQueries: []cwtypes.MetricDataQuery{
-			query(idRequests, "RequestCount", "Sum", alb, tg),
-			query(idTarget5xx, "HTTPCode_Target_5XX_Count", "Sum", alb, tg),
-			query(idConnErrors, "TargetConnectionErrorCount", "Sum", alb, tg),
-			query(idELB5xx, "HTTPCode_ELB_5XX_Count", "Sum", alb),
-			query(idP99, "TargetResponseTime", "p99", alb, tg),
-		},
+		ScanBy: cwtypes.ScanByTimestampAscending, MetricDataQueries: queries,
 	}
 	var results []cwtypes.MetricDataResult
 	for {
 		out, err := h.cw.GetMetricData(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("get metric data for %s: %w", q.TargetGroupArnSuffix, err)
+			return nil, fmt.Errorf("get metric data for %s: %w", what, err)
 		}
 		results = append(results, out.MetricDataResults...)
 		if aws.ToString(out.NextToken) == "" {
@@ -201,11 +225,12 @@ func (h *Health) Metrics(ctx context.Context, q release.MetricsQuery) ([]release
 
 // The ids of Metrics' queries.
 const (
-	idRequests   = "requests"
-	idTarget5xx  = "target5xx"
-	idConnErrors = "connectionErrors"
-	idELB5xx     = "elb5xx"
-	idP99        = "p99"
+	idRequests    = "requests"
+	idTarget5xx   = "target5xx"
+	idConnErrors  = "connectionErrors"
+	idELB5xx      = "elb5xx"
+	idALBRequests = "albRequests"
+	idP99         = "p99"
 )
 
 // minutesFrom folds the queries' datapoints into minutes, oldest first. A minute with
@@ -233,6 +258,8 @@ func minutesFrom(results []cwtypes.MetricDataResult) []release.Minute {
 				m.ConnectionErrors += v
 			case idELB5xx:
 				m.ELB5xx += v
+			case idALBRequests:
+				m.ALBRequests += v
 			case idP99:
 				m.P99, m.HasLatency = time.Duration(v*float64(time.Second)), true
 			}

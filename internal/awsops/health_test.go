@@ -119,15 +119,15 @@ func TestAWSHealthMetricsPerMinute(t *testing.T) {
 	}
 	cw := &fakeCW{pages: [][]cwtypes.MetricDataResult{
 		{series("requests", map[int]float64{0: 600, 1: 400}), series("target5xx", map[int]float64{1: 2}), series("p99", map[int]float64{0: 0.25, 1: 0.4})},
-		{series("connectionErrors", map[int]float64{0: 1}), series("elb5xx", map[int]float64{0: 3, 2: 7}), series("requests", map[int]float64{3: 100})},
+		{series("connectionErrors", map[int]float64{0: 1}), series("elb5xx", map[int]float64{0: 3, 2: 7}), series("requests", map[int]float64{3: 100}), series("albRequests", map[int]float64{0: 6000, 2: 50})},
 	}}
 	minutes, err := FromClients(Clients{CloudWatch: cw}).Metrics(context.Background(), release.MetricsQuery{
 		AlbArnSuffix: "app/alb/1", TargetGroupArnSuffix: "targetgroup/green/2", Start: start.Add(30 * time.Second), End: at(5).Add(10 * time.Second)})
 	require.NoError(t, err)
 	assert.Equal(t, []release.Minute{
-		{Start: at(0), Requests: 600, ConnectionErrors: 1, ELB5xx: 3, P99: 250 * time.Millisecond, HasLatency: true},
+		{Start: at(0), Requests: 600, ConnectionErrors: 1, ELB5xx: 3, ALBRequests: 6000, P99: 250 * time.Millisecond, HasLatency: true},
 		{Start: at(1), Requests: 400, Target5xx: 2, P99: 400 * time.Millisecond, HasLatency: true},
-		{Start: at(2), ELB5xx: 7},
+		{Start: at(2), ELB5xx: 7, ALBRequests: 50},
 		{Start: at(3), Requests: 100},
 	}, minutes, "each minute on its own, the pages folded together, a minute without data absent")
 	assert.Equal(t, 2, cw.calls, "every page read")
@@ -139,13 +139,33 @@ func TestAWSHealthMetricsPerMinute(t *testing.T) {
 		for _, dim := range q.MetricStat.Metric.Dimensions {
 			d[aws.ToString(dim.Name)] = aws.ToString(dim.Value)
 		}
-		dims[aws.ToString(q.MetricStat.Metric.MetricName)+" "+aws.ToString(q.MetricStat.Stat)] = d
+		dims[aws.ToString(q.Id)+": "+aws.ToString(q.MetricStat.Metric.MetricName)+" "+aws.ToString(q.MetricStat.Stat)] = d
 		assert.Equal(t, "AWS/ApplicationELB", aws.ToString(q.MetricStat.Metric.Namespace))
 		assert.Equal(t, int32(60), aws.ToInt32(q.MetricStat.Period))
 	}
 	both := map[string]string{"LoadBalancer": "app/alb/1", "TargetGroup": "targetgroup/green/2"}
 	assert.Equal(t, map[string]map[string]string{
-		"RequestCount Sum": both, "HTTPCode_Target_5XX_Count Sum": both, "TargetConnectionErrorCount Sum": both, "TargetResponseTime p99": both,
-		"HTTPCode_ELB_5XX_Count Sum": {"LoadBalancer": "app/alb/1"},
-	}, dims, "the load balancer's own 5xx exist only per load balancer")
+		"requests: RequestCount Sum": both, "target5xx: HTTPCode_Target_5XX_Count Sum": both, "connectionErrors: TargetConnectionErrorCount Sum": both, "p99: TargetResponseTime p99": both,
+		"elb5xx: HTTPCode_ELB_5XX_Count Sum": {"LoadBalancer": "app/alb/1"},
+		"albRequests: RequestCount Sum":      {"LoadBalancer": "app/alb/1"},
+	}, dims, "the load balancer's own 5xx exist only per load balancer; its requests to every target group are what they are a share of")
+}
+
+// The load balancer's own figures, for a release's ELB 5xx baseline: its 5xx and its
+// requests per LoadBalancer alone.
+func TestAWSHealthLoadBalancerMinutes(t *testing.T) {
+	start := time.Date(2026, 11, 29, 11, 47, 0, 0, time.UTC)
+	cw := &fakeCW{pages: [][]cwtypes.MetricDataResult{{
+		{Id: aws.String("elb5xx"), Timestamps: []time.Time{start}, Values: []float64{25}},
+		{Id: aws.String("albRequests"), Timestamps: []time.Time{start}, Values: []float64{10000}},
+	}}}
+	minutes, err := FromClients(Clients{CloudWatch: cw}).LoadBalancerMinutes(context.Background(), release.MetricsQuery{
+		AlbArnSuffix: "app/alb/1", Start: start, End: start.Add(10 * time.Minute)})
+	require.NoError(t, err)
+	assert.Equal(t, []release.Minute{{Start: start, ELB5xx: 25, ALBRequests: 10000}}, minutes)
+	require.Len(t, cw.in.MetricDataQueries, 2)
+	for _, q := range cw.in.MetricDataQueries {
+		require.Len(t, q.MetricStat.Metric.Dimensions, 1)
+		assert.Equal(t, "LoadBalancer", aws.ToString(q.MetricStat.Metric.Dimensions[0].Name))
+	}
 }

@@ -37,16 +37,27 @@ func (e *LostError) Error() string {
 		e.Where, e.Holder.Owner, e.Holder.Acquired.UTC().Format(time.RFC3339))
 }
 
-// sameOwner says whether a request comes from the lease's owner: the same CI run (a
-// re-run of a run keeps its id). A laptop has no run id: only its token renews its lease.
+// sameOwner says whether a request comes from the lease's owner: the same run id — a CI
+// run (a re-run of a run keeps its id), or, as internal/release names a run outside CI,
+// the same user@host (or WEBAPI_LEASE_OWNER). An owner without a run id is only ever
+// itself through its token.
 func sameOwner(held, asking Owner) bool {
 	return held.RunID != "" && held.RunID == asking.RunID
 }
 
+// sameProcess says whether the asking owner is the very process that holds the lease.
+func sameProcess(held, asking Owner) bool {
+	return held.PID != 0 && held.PID == asking.PID && held.Host == asking.Host
+}
+
 // acquire is the pure decision of AcquireLease: take a free or expired lease (with
-// token), renew one held by the same owner, refuse one held by anyone else. A takeover
-// of an expired lease is written to the history.
-func acquire(rec Record, where string, owner Owner, ttl time.Duration, now time.Time, token string) (Record, Lease, error) {
+// token), refuse one held by anyone else. The same owner takes its own lease over: the
+// holding process renews it with its token; another process of that owner gets token,
+// so of two of its processes running at once (two terminals of one laptop) the earlier
+// one finds its lease lost at its next renewal or write and stops without touching
+// traffic — unless shared (a job lease, whose commands pass one lease along on purpose),
+// which keeps the token. A takeover of an expired lease is written to the history.
+func acquire(rec Record, where string, owner Owner, ttl time.Duration, now time.Time, token string, shared bool) (Record, Lease, error) {
 	if ttl <= 0 {
 		return rec, Lease{}, fmt.Errorf("lease duration %s: want more than 0", ttl)
 	}
@@ -54,11 +65,13 @@ func acquire(rec Record, where string, owner Owner, ttl time.Duration, now time.
 	switch {
 	case held != nil && now.Before(held.Expires) && !sameOwner(held.Owner, owner):
 		return rec, Lease{}, &HeldError{Where: where, Lease: *held, Now: now}
-	case held != nil && sameOwner(held.Owner, owner):
+	case held != nil && sameOwner(held.Owner, owner) && (shared || sameProcess(held.Owner, owner)):
 		l := *held
 		l.Owner, l.Renewed, l.Expires = owner, now, now.Add(ttl)
 		rec.Lease = &l
 		return rec, l, nil
+	case held != nil && sameOwner(held.Owner, owner):
+		// Handed to this process with a new token (below); nothing to record.
 	case held != nil:
 		rec = appendEntry(rec, Entry{At: now, Who: owner.String(), Action: "lease-takeover",
 			Message: fmt.Sprintf("lease of %s expired at %s", held.Owner, held.Expires.UTC().Format(time.RFC3339))})
@@ -81,12 +94,23 @@ func renew(rec Record, where, token string, ttl time.Duration, now time.Time) (R
 
 // AcquireLease takes the release lease for owner for ttl: a free or expired lease is
 // taken (compare-and-swap, so of several contenders exactly one wins), one held by the
-// same CI run is renewed, and one held by anyone else fails with *HeldError.
+// same owner is taken over with a new token (renewed, when the same process holds it),
+// and one held by anyone else fails with *HeldError.
 func AcquireLease(ctx context.Context, s Store, owner Owner, ttl time.Duration, now time.Time) (Lease, error) {
+	return acquireLease(ctx, s, owner, ttl, now, false)
+}
+
+// AcquireJobLease is AcquireLease for a job lease (`bluegreen lease take` and the
+// commands of a run that holds it): the same owner's lease is renewed with its token.
+func AcquireJobLease(ctx context.Context, s Store, owner Owner, ttl time.Duration, now time.Time) (Lease, error) {
+	return acquireLease(ctx, s, owner, ttl, now, true)
+}
+
+func acquireLease(ctx context.Context, s Store, owner Owner, ttl time.Duration, now time.Time, shared bool) (Lease, error) {
 	token := newID()
 	var got Lease
 	_, _, err := Update(ctx, s, func(rec Record) (Record, error) {
-		next, l, err := acquire(rec, s.Where(), owner, ttl, now, token)
+		next, l, err := acquire(rec, s.Where(), owner, ttl, now, token, shared)
 		got = l
 		return next, err
 	})

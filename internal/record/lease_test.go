@@ -13,6 +13,9 @@ func TestAcquireDecision(t *testing.T) {
 	ci, laptop := owner(1), Owner{User: "alice", Host: "laptop", PID: 7}
 	ciRerun := ci
 	ciRerun.PID = 4242
+	laptopRun := Owner{User: "alice", Host: "laptop", PID: 7, RunID: "alice@laptop"}
+	laptopRun2 := laptopRun
+	laptopRun2.PID = 8
 	held := func(o Owner, expires time.Time) Record {
 		return Record{Lease: &Lease{Owner: o, Token: "old", Acquired: t0.Add(-time.Hour), Expires: expires}}
 	}
@@ -23,20 +26,24 @@ func TestAcquireDecision(t *testing.T) {
 		wantToken string // "new": the fresh token
 		wantHeld  bool
 		takeover  bool
+		shared    bool // a job lease
 	}{
-		{"free", Record{}, laptop, "new", false, false},
-		{"held by another, live", held(ci, t0.Add(time.Second)), laptop, "", true, false},
-		{"held by the same user elsewhere, live", held(Owner{User: "alice", Host: "desktop"}, t0.Add(time.Second)), laptop, "", true, false},
-		{"same laptop user and host, new process", held(laptop, t0.Add(time.Second)), Owner{User: "alice", Host: "laptop", PID: 8}, "", true, false},
-		{"expired exactly now", held(ci, t0), laptop, "new", false, true},
-		{"expired long ago", held(ci, t0.Add(-time.Hour)), laptop, "new", false, true},
-		{"same CI run (re-run), live: renewed", held(ci, t0.Add(time.Second)), ciRerun, "old", false, false},
-		{"same CI run, expired: renewed", held(ci, t0.Add(-time.Second)), ciRerun, "old", false, false},
+		{"free", Record{}, laptop, "new", false, false, false},
+		{"held by another, live", held(ci, t0.Add(time.Second)), laptop, "", true, false, false},
+		{"held by the same user elsewhere, live", held(Owner{User: "alice", Host: "desktop"}, t0.Add(time.Second)), laptop, "", true, false, false},
+		{"same laptop user and host, new process", held(laptop, t0.Add(time.Second)), Owner{User: "alice", Host: "laptop", PID: 8}, "", true, false, false},
+		{"expired exactly now", held(ci, t0), laptop, "new", false, true, false},
+		{"expired long ago", held(ci, t0.Add(-time.Hour)), laptop, "new", false, true, false},
+		{"same CI run, another process, live: taken over with a new token", held(ci, t0.Add(time.Second)), ciRerun, "new", false, false, false},
+		{"same CI run, another process, expired: a new token", held(ci, t0.Add(-time.Second)), ciRerun, "new", false, false, false},
+		{"same CI run, the same process: renewed", held(ci, t0.Add(time.Second)), ci, "old", false, false, false},
+		{"same CI run, job lease: renewed", held(ci, t0.Add(time.Second)), ciRerun, "old", false, false, true},
+		{"same laptop owner (user@host run id), another process: a new token", held(laptopRun, t0.Add(time.Second)), laptopRun2, "new", false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := tt.rec.Clone()
-			next, l, err := acquire(tt.rec, "here", tt.asking, time.Minute, t0, "new")
+			next, l, err := acquire(tt.rec, "here", tt.asking, time.Minute, t0, "new", tt.shared)
 			assert.Equal(t, before, tt.rec, "the input record is not modified")
 			if tt.wantHeld {
 				var heldErr *HeldError
@@ -55,7 +62,7 @@ func TestAcquireDecision(t *testing.T) {
 			assert.Equal(t, tt.takeover, len(next.History) == 1, "a takeover is written to the history")
 		})
 	}
-	_, _, err := acquire(Record{}, "here", laptop, 0, t0, "new")
+	_, _, err := acquire(Record{}, "here", laptop, 0, t0, "new", false)
 	assert.ErrorContains(t, err, "lease duration 0s")
 }
 

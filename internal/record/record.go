@@ -71,6 +71,15 @@ type Plan struct {
 	P99Breaches int      `json:"p99Breaches,omitempty"` // slow minutes that fail a step ...
 	P99Window   int      `json:"p99Window,omitempty"`   // ... within this many judged minutes
 	MaxExtend   Duration `json:"maxExtend,omitempty"`   // how long a pause extends for traffic
+	// ELB5xxBaseline is the load balancer's own 5xx (HTTPCode_ELB_5XX_Count) per ALB
+	// request (RequestCount per LoadBalancer) in the minutes before the release started:
+	// only the ELB 5xx above it are charged to the receiving colour. Zero (not measured,
+	// or an older record): all of them are.
+	ELB5xxBaseline float64 `json:"elb5xxBaseline,omitempty"`
+	// GateAlarms are the receiving colour's webapi:gateAlarms when the release started:
+	// a resume from another checkout is gated by the same alarms. Absent (none, or an
+	// older record): the resuming checkout's are read.
+	GateAlarms []string `json:"gateAlarms,omitempty"`
 }
 
 // Phase is where a release stands within its current step.
@@ -102,6 +111,12 @@ type Release struct {
 	// Full: `promote --full` was given, so the remaining steps of a manual plan run one
 	// after another, each verified and watched, without pausing.
 	Full bool `json:"full,omitempty"`
+	// ChecksPending: the release was recorded but no step was applied yet, so its
+	// checks before the first step (the receiving colour's precheck and smoke test) may
+	// not have passed: a resume runs them again before any weight moves. Set when the
+	// release starts, cleared once its first step is verified on the listener; a record
+	// written by an older tool never has it.
+	ChecksPending bool `json:"checksPending,omitempty"`
 	// Outcome and Message say how a done release ended.
 	Outcome Outcome `json:"outcome,omitempty"`
 	Message string  `json:"message,omitempty"`
@@ -119,8 +134,10 @@ const (
 	OutcomeHeld Outcome = "held"
 )
 
-// Owner says who holds (or asks for) the lease. RunID identifies a CI run: a re-run of
-// the same run is the same owner; anyone else is not, even the same user on the same host.
+// Owner says who holds (or asks for) the lease. RunID identifies the owner: a CI run (a
+// re-run of the same run is the same owner), or user@host outside CI (internal/release's
+// OwnerFromEnv); an owner without one is no one else. Each process of an owner gets its
+// own lease token, except under a job lease (AcquireJobLease).
 type Owner struct {
 	User   string `json:"user"`
 	Host   string `json:"host"`
@@ -181,7 +198,7 @@ func (r Record) Clone() Record {
 	c := r
 	if r.Plan != nil {
 		p := *r.Plan
-		p.Steps = slices.Clone(p.Steps)
+		p.Steps, p.GateAlarms = slices.Clone(p.Steps), slices.Clone(p.GateAlarms)
 		c.Plan = &p
 	}
 	if r.Release != nil {

@@ -85,6 +85,7 @@ func StartRelease(rec Record, s Start, now time.Time) (Record, error) {
 	rec.Release = &Release{
 		ID: s.ID, Target: s.Target, AppRef: s.AppRef, Started: now, Updated: now,
 		Step: first, Phase: PhaseApplying, From: s.Current, To: weightsWith(s.Target, plan.Steps[first]),
+		ChecksPending: true,
 	}
 	from := s.Current
 	return appendEntry(rec, Entry{At: now, Who: s.Who, Action: "release-start", Version: s.AppRef, From: &from, Steps: plan.Steps}), nil
@@ -107,9 +108,14 @@ func transition(rec Record, now time.Time, to Phase, from ...Phase) (Record, err
 	return rec, nil
 }
 
-// MarkApplied records that the listener was verified at the step's weights.
+// MarkApplied records that the listener was verified at the step's weights (a step is
+// applied only after the release's checks passed: none is pending any more).
 func MarkApplied(rec Record, now time.Time) (Record, error) {
-	return transition(rec, now, PhaseApplied, PhaseApplying)
+	rec, err := transition(rec, now, PhaseApplied, PhaseApplying)
+	if err == nil {
+		rec.Release.ChecksPending = false
+	}
+	return rec, err
 }
 
 // StartWatch records that the step's health watch began.
@@ -172,14 +178,19 @@ func nextStep(rec Record, i int) Record {
 }
 
 // StartRestore records that a failure (cause) is sending all traffic back to the stable
-// colour, from the weights the listener has now.
+// colour, from the weights the listener has now. A held split (Holding) is restored like
+// a release in progress: both colours serve until the restore ends it rolled back.
 func StartRestore(rec Record, current infra.Weights, cause string, now time.Time) (Record, error) {
-	rec, err := transition(rec, now, PhaseRestoring, PhaseApplying, PhaseApplied, PhaseWatching, PhasePaused, PhaseRestoring)
+	from := []Phase{PhaseApplying, PhaseApplied, PhaseWatching, PhasePaused, PhaseRestoring}
+	if Holding(rec) {
+		from = append(from, PhaseDone)
+	}
+	rec, err := transition(rec, now, PhaseRestoring, from...)
 	if err != nil {
 		return rec, err
 	}
 	r := rec.Release
-	r.From, r.To, r.Message = current, weightsWith(rec.StableColor, 100), cause
+	r.From, r.To, r.Message, r.Outcome = current, weightsWith(rec.StableColor, 100), cause, ""
 	return rec, nil
 }
 
@@ -193,9 +204,10 @@ func Restored(rec Record, who string, now time.Time) (Record, error) {
 }
 
 // Abort ends an active release without moving traffic (an operator's decision, e.g.
-// after a manual rollback), with outcome aborted.
+// after a manual rollback), with outcome aborted; a held split is closed the same way
+// when a rollback sends all traffic elsewhere than its stable colour.
 func Abort(rec Record, who, reason string, now time.Time) (Record, error) {
-	if !active(rec) {
+	if !active(rec) && !Holding(rec) {
 		return rec, fmt.Errorf("no release is in progress to abort")
 	}
 	return finish(rec, who, "release-abort", OutcomeAborted, reason, now), nil

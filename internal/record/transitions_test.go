@@ -28,8 +28,11 @@ func TestStartRelease(t *testing.T) {
 	rec := started(t, start(10, 50, 100))
 	assert.EqualValues(t, "blue", rec.StableColor, "the colour serving before the first shift")
 	assert.Equal(t, Release{ID: "r1", Target: infra.Green, AppRef: "v2.0.0", Started: t0, Updated: t0,
-		Step: 0, Phase: PhaseApplying, From: allBlue, To: infra.Weights{Blue: 90, Green: 10}}, *rec.Release)
+		Step: 0, Phase: PhaseApplying, From: allBlue, To: infra.Weights{Blue: 90, Green: 10}, ChecksPending: true}, *rec.Release)
 	require.Len(t, rec.History, 1)
+	applied, aerr := MarkApplied(rec, t0)
+	require.NoError(t, aerr)
+	assert.False(t, applied.Release.ChecksPending, "a step is applied only after the release's checks passed")
 	assert.Equal(t, "release-start", rec.History[0].Action)
 
 	resumed := start(10, 50, 100)
@@ -252,4 +255,34 @@ func TestPlanEndsAt100UnlessItHolds(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, "blue", again.StableColor, "the held release's stable colour stays")
 	assert.Equal(t, infra.Weights{Blue: 25, Green: 75}, again.Release.To)
+}
+
+// A held split is ended by a rollback like a release in progress: restored to the stable
+// colour (rolled back), or aborted when all traffic goes elsewhere; a release that
+// finished any other way is not reopened.
+func TestHeldSplitIsRestoredOrAborted(t *testing.T) {
+	s := start(10, 50)
+	s.Plan.Hold = true
+	held := pass(t, pass(t, started(t, s)))
+	require.True(t, Holding(held))
+
+	restoring, err := StartRestore(held, infra.Weights{Blue: 50, Green: 50}, "rollback by alice", t0)
+	require.NoError(t, err)
+	assert.Equal(t, NextRestore, Resume(restoring))
+	assert.Equal(t, infra.Weights{Blue: 100}, restoring.Release.To)
+	assert.Empty(t, restoring.Release.Outcome, "no longer held")
+	restored, err := Restored(restoring, "alice", t0)
+	require.NoError(t, err)
+	assert.Equal(t, OutcomeRolledBack, restored.Release.Outcome)
+	assert.False(t, Holding(restored))
+
+	aborted, err := Abort(held, "alice", "rollback --to green", t0)
+	require.NoError(t, err)
+	assert.Equal(t, OutcomeAborted, aborted.Release.Outcome)
+	assert.False(t, Holding(aborted))
+
+	_, err = StartRestore(restored, infra.Weights{Blue: 100}, "again", t0)
+	assert.Error(t, err, "a release rolled back is not restored again")
+	_, err = Abort(restored, "alice", "again", t0)
+	assert.Error(t, err)
 }

@@ -31,6 +31,10 @@ type DeployOptions struct {
 	Timeout time.Duration
 	// BaseAmiID pins the prerequisites stage's source AMI (else the outputs' pin; images.go).
 	BaseAmiID string
+
+	// capacityOnly: the deploy of `rollback --scale-up`, which may change the Auto
+	// Scaling group's capacity and nothing else of the fleet or image (unless Force).
+	capacityOnly bool
 }
 
 // Validate refuses combinations that contradict each other, before anything runs.
@@ -170,6 +174,9 @@ func deployChanges(cfg map[string]string, outs map[string]any, opts DeployOption
 // the colour's fleet: a fleet change, but one that takes no traffic from anyone, as no
 // listener exists yet.
 func (r *Release) guardFleet(ctx context.Context, st *state, c infra.Color, weight int, opts DeployOptions, run *UpOptions, rep *DeployReport) error {
+	if opts.capacityOnly && !opts.Force {
+		return r.refuseBeyondCapacity(ctx, c, *run)
+	}
 	if weight == 0 || opts.Force || st.neverDeployed {
 		return nil
 	}
@@ -195,6 +202,45 @@ func (r *Release) guardFleet(ctx context.Context, st *state, c infra.Color, weig
 			c, weight, strings.Join(touched, ", "))
 	}
 	return nil
+}
+
+// capacityKeys are the properties of the colour's Auto Scaling group (aws.autoscaling.Group)
+// that a scale-up changes: its capacity (deployChanges lowers minSize with it).
+var capacityKeys = []string{"desiredCapacity", "minSize", "maxSize"}
+
+// groupType is the Auto Scaling group's resource type token.
+const groupType = "aws:autoscaling/group:Group"
+
+// refuseBeyondCapacity previews the scale-up deploy of c and refuses it when it would
+// change anything of the fleet or image besides the group's capacity: a checkout behind
+// or ahead of what c runs would otherwise replace its launch template (rolling its
+// instances, maybe re-baking) in the middle of an incident. Nothing runs when refused.
+func (r *Release) refuseBeyondCapacity(ctx context.Context, c infra.Color, run UpOptions) error {
+	evs, err := r.Engine.Preview(ctx, c, run)
+	if err != nil {
+		return fmt.Errorf("--scale-up: previewing the deploy of %s: %w", c, err)
+	}
+	var beyond []string
+	for _, s := range preview.Steps(evs) {
+		if s.Op == "same" || !fleetChange(s.URN) {
+			continue
+		}
+		other := slices.DeleteFunc(slices.Clone(s.Diffs), func(k string) bool { return slices.Contains(capacityKeys, k) })
+		if s.Op == "update" && string(urn.URN(s.URN).Type()) == groupType && len(other) == 0 {
+			continue
+		}
+		name := s.URN
+		if len(other) > 0 {
+			name += " (" + strings.Join(other, ", ") + ")"
+		}
+		beyond = append(beyond, name)
+	}
+	if len(beyond) == 0 {
+		return nil
+	}
+	return Refusef("--scale-up: deploying %s at %s would also change its fleet or image, not only its Auto Scaling group's capacity: %s. This checkout's program differs from what %s runs; nothing was deployed or rolled back: "+
+		"scale it from a checkout of what it runs (`bluegreen deploy %s --desired-capacity N`), or --scale-up --force to deploy this checkout's fleet as well",
+		c, run.Config["desiredCapacity"], strings.Join(beyond, ", "), c, c)
 }
 
 // fleetChange says whether a resource belongs to a colour's fleet or image: its URN's

@@ -151,7 +151,9 @@ func (r *Release) newDeployWait(ctx context.Context, st *state, c infra.Color, b
 // lookAtFleet asks AWS once where the colour stands and prints it: nothing when it
 // serves the new version, else what it still waits for.
 func (r *Release) lookAtFleet(ctx context.Context, w *deployWait, rep *DeployReport) ([]string, error) {
-	refs, err := r.Fleets.InstanceRefreshes(ctx, w.asg)
+	// Each read is retried (gates.go): one throttled call after a long bake must not fail
+	// the deploy.
+	refs, err := retried(ctx, r, "reading the instance refreshes of "+w.asg, func() ([]InstanceRefresh, error) { return r.Fleets.InstanceRefreshes(ctx, w.asg) })
 	if err != nil {
 		return nil, fmt.Errorf("deploy wait for %s: %w", w.c, err)
 	}
@@ -166,7 +168,7 @@ func (r *Release) lookAtFleet(ctx context.Context, w *deployWait, rep *DeployRep
 			why = append(why, fmt.Sprintf("instance refresh %s: %s %d%%", ref.ID, ref.Status, ref.PercentComplete))
 		}
 	}
-	g, err := r.Fleets.Fleet(ctx, w.asg)
+	g, err := retried(ctx, r, "reading Auto Scaling group "+w.asg, func() (Fleet, error) { return r.Fleets.Fleet(ctx, w.asg) })
 	if err != nil {
 		return nil, fmt.Errorf("deploy wait for %s: %w", w.c, err)
 	}
@@ -174,7 +176,7 @@ func (r *Release) lookAtFleet(ctx context.Context, w *deployWait, rep *DeployRep
 		r.printf("%s is at desired capacity 0: nothing to wait for\n", w.c)
 		return nil, nil
 	}
-	tc, err := r.Health.TargetHealth(ctx, w.tg)
+	tc, err := retried(ctx, r, "reading the target health of "+string(w.c), func() (TargetCounts, error) { return r.Health.TargetHealth(ctx, w.tg) })
 	if err != nil {
 		return nil, fmt.Errorf("deploy wait for %s: %w", w.c, err)
 	}

@@ -102,17 +102,17 @@ func directState(rec record.Record, opts DirectOptions) (*state, error) {
 		deployed: &infra.EdgeValues{ListenerArn: edge.ListenerArn, TargetGroupArns: edge.TargetGroupArns}}, nil
 }
 
-// directTarget is where --direct sends all traffic: the release in progress's stable
-// colour, or To; refused with no release in progress, or a destination that is not
-// ready (unless Force). Its group is checked when the record names it.
+// directTarget is where --direct sends all traffic: the stable colour of the release in
+// progress (or of a held split), or To; refused with neither, or a destination that is
+// not ready (unless Force). Its group is checked when the record names it.
 func (r *Release) directTarget(ctx context.Context, st *state, opts DirectOptions) (infra.Color, error) {
-	rel := st.active()
+	rel := st.rollbackable()
 	if rel == nil {
 		why := "the release record has no release"
 		if last := st.rec.Release; last != nil {
 			why = fmt.Sprintf("the last one, %s into %s, ended %s", last.ID, last.Target, last.Outcome)
 		}
-		return "", Refusef("no release is in progress (%s) and the listener serves %s: --direct rolls back a release in progress only, nothing was changed; "+
+		return "", Refusef("no release is in progress or holding a split (%s) and the listener serves %s: --direct rolls back a release in progress or a held split only, nothing was changed; "+
 			"with a working engine, `bluegreen rollback --to <colour>` (or --revert) sends traffic anywhere", why, st.live)
 	}
 	to := cmp.Or(opts.To, st.rec.StableColor)

@@ -28,6 +28,9 @@ type Gates struct {
 	P99Breaches, P99Window int
 	// MaxExtend is how much longer than the pause a step waits for MinRequests.
 	MaxExtend time.Duration
+	// ELB5xxBaseline is the load balancer's own 5xx per ALB request before the release
+	// started (Plan.ELB5xxBaseline).
+	ELB5xxBaseline float64
 }
 
 // The gates' defaults: what ShiftOptions leave zero and what an older record lacks.
@@ -43,6 +46,9 @@ const (
 	DefaultMetricLag   = 3 * time.Minute
 	DefaultP99Breaches = 2
 	DefaultP99Window   = 3
+	// DefaultMaxExtend is the extension of a plan that has neither an extension nor a
+	// pause (a record written by an older tool with a pause of 0): the default --pause.
+	DefaultMaxExtend = 5 * time.Minute
 )
 
 // apiAttempts is how many consecutive failures of one AWS read (Health, Fleets, Alarms)
@@ -55,15 +61,16 @@ const apiAttempts = 3
 const apiBackoff = 5 * time.Second
 
 // gatesOf is a plan's gates, with the defaults for what a record written before the
-// gates lacks (the extension defaults to the pause).
+// gates lacks (the extension defaults to the pause, else DefaultMaxExtend).
 func gatesOf(p record.Plan) Gates {
 	return Gates{
-		Limits:      Limits{Max5xxPercent: p.Max5xxPercent, MaxP99: time.Duration(p.MaxP99)},
-		MinRequests: cmp.Or(p.MinRequests, DefaultMinRequests),
-		MetricLag:   cmp.Or(time.Duration(p.MetricLag), DefaultMetricLag),
-		P99Breaches: cmp.Or(p.P99Breaches, DefaultP99Breaches),
-		P99Window:   cmp.Or(p.P99Window, DefaultP99Window),
-		MaxExtend:   cmp.Or(time.Duration(p.MaxExtend), time.Duration(p.Pause)),
+		Limits:         Limits{Max5xxPercent: p.Max5xxPercent, MaxP99: time.Duration(p.MaxP99)},
+		MinRequests:    cmp.Or(p.MinRequests, DefaultMinRequests),
+		MetricLag:      cmp.Or(time.Duration(p.MetricLag), DefaultMetricLag),
+		P99Breaches:    cmp.Or(p.P99Breaches, DefaultP99Breaches),
+		P99Window:      cmp.Or(p.P99Window, DefaultP99Window),
+		MaxExtend:      cmp.Or(time.Duration(p.MaxExtend), time.Duration(p.Pause), DefaultMaxExtend),
+		ELB5xxBaseline: p.ELB5xxBaseline,
 	}
 }
 
@@ -71,7 +78,7 @@ func gatesOf(p record.Plan) Gates {
 type judgement struct {
 	Minutes    int     // minutes judged (with data)
 	Requests   float64 // requests to the receiving colour in them
-	Errors     float64 // target 5xx + ELB 5xx + connection errors in them
+	Errors     float64 // target 5xx + ELB 5xx (above the baseline) + connection errors in them
 	WorstP99   time.Duration
 	HasLatency bool
 	Slow       int // slow minutes in the worst P99Window of them
@@ -101,6 +108,7 @@ func (j judgement) figures() string {
 // requests is no evidence either way. p99 fails when P99Breaches of any P99Window
 // consecutive minutes with latency data are above the limit.
 func judge(target infra.Color, minutes []Minute, g Gates) (judgement, error) {
+	minutes = chargeELB5xx(minutes, g.ELB5xxBaseline)
 	var j judgement
 	var slow []bool
 	for _, m := range minutes {
@@ -133,6 +141,30 @@ func judge(target infra.Color, minutes []Minute, g Gates) (judgement, error) {
 		return j, fmt.Errorf("%s: p99 latency above %s in %d of %d consecutive minutes (worst %s)", target, g.MaxP99, j.Slow, g.P99Window, j.WorstP99.Round(time.Millisecond))
 	}
 	return j, nil
+}
+
+// chargeELB5xx leaves in each minute the ELB 5xx the receiving colour is charged with.
+// The load balancer's own 5xx (HTTPCode_ELB_5XX_Count) exist only per LoadBalancer (and
+// AvailabilityZone), never per TargetGroup (ELB User Guide, "CloudWatch metrics for your
+// Application Load Balancer", docs.aws.amazon.com/elasticloadbalancing/latest/
+// application/load-balancer-cloudwatch-metrics.html): CloudWatch does not say which
+// colour's requests they answered. Charging all of them to the receiving colour
+// multiplies the stable colour's background by its share (at 10%, ~9 times) against
+// the limit; charging none would let a colour whose targets the ALB cannot reach pass.
+// So the receiving colour is charged with the excess over the rate the load balancer had
+// before the release (baseline: ELB 5xx per ALB request, RequestCount per LoadBalancer
+// alone, measured once and recorded in the plan): per minute, ELB5xx − baseline ×
+// ALBRequests, never below 0. A minute without the ALB's request count, or a plan
+// without a baseline, charges every ELB 5xx, as before.
+func chargeELB5xx(minutes []Minute, baseline float64) []Minute {
+	if baseline <= 0 {
+		return minutes
+	}
+	out := slices.Clone(minutes)
+	for i := range out {
+		out[i].ELB5xx = max(0, out[i].ELB5xx-baseline*out[i].ALBRequests)
+	}
+	return out
 }
 
 // judgeRun judges the shortest run of minutes ending at minutes[end] with MinRequests.
@@ -213,12 +245,13 @@ func alarmVerdict(c infra.Color, names []string, states map[string]AlarmState) e
 }
 
 // retried calls read until it succeeds, apiAttempts times at most, backing off on the
-// release's clock; a refusal and an ended context are not retried.
+// release's clock; a refusal, a stack the backend does not have and an ended context
+// are not retried.
 func retried[T any](ctx context.Context, r *Release, what string, read func() (T, error)) (T, error) {
 	wait := apiBackoff
 	for attempt := 1; ; attempt++ {
 		v, err := read()
-		if err == nil || errors.As(err, new(Refusal)) || ctx.Err() != nil {
+		if err == nil || errors.As(err, new(Refusal)) || errors.Is(err, ErrStackNotFound) || ctx.Err() != nil {
 			return v, err
 		}
 		if attempt == apiAttempts {

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/webapi-platform/infra/infra"
+	"github.com/webapi-platform/infra/internal/record"
 )
 
 // colorGates are what the gates read of the receiving colour besides its target group:
@@ -26,7 +27,9 @@ func (r *Release) colorGatesFor(ctx context.Context, c infra.Color) (colorGates,
 	if r.Fleets == nil || r.Alarms == nil {
 		return colorGates{}, Refusef("this run has no Auto Scaling or CloudWatch alarms client, so %s's in-service and alarm gates cannot be checked: refusing rather than shifting unchecked", c)
 	}
-	outs, err := r.Engine.Outputs(ctx, c)
+	// The engine reads are retried like the AWS reads: a remote backend that fails one
+	// read as a step's watch starts must not roll a healthy release back.
+	outs, err := retried(ctx, r, "reading the outputs of stack "+string(c), func() (map[string]any, error) { return r.Engine.Outputs(ctx, c) })
 	if err != nil {
 		return colorGates{}, err
 	}
@@ -45,7 +48,11 @@ func (r *Release) colorGatesFor(ctx context.Context, c infra.Color) (colorGates,
 			}
 		}
 	}
-	cfg, _, err := r.config(ctx, c)
+	raw, err := retried(ctx, r, "reading the config of stack "+string(c), func() (map[string]string, error) { return r.Engine.Config(ctx, c) })
+	if err != nil {
+		return colorGates{}, err
+	}
+	cfg, err := loadConfig(c, raw)
 	if err != nil {
 		return colorGates{}, err
 	}
@@ -53,16 +60,27 @@ func (r *Release) colorGatesFor(ctx context.Context, c infra.Color) (colorGates,
 	return g, nil
 }
 
-// precheck refuses a shift whose receiving colour is not ready for its first step: its
-// gate alarms must exist (a typo must not disable a gate) and none may be in ALARM,
+// releaseGates are colorGatesFor the release's receiving colour, with the gate alarms
+// its plan recorded when it started (a resuming checkout's may differ), if any.
+func (r *Release) releaseGates(ctx context.Context, rec record.Record) (colorGates, error) {
+	g, err := r.colorGatesFor(ctx, rec.Release.Target)
+	if err == nil && rec.Plan != nil && rec.Plan.GateAlarms != nil {
+		g.gates = slices.Clone(rec.Plan.GateAlarms)
+	}
+	return g, err
+}
+
+// precheck refuses a release whose receiving colour is not ready for its first step:
+// its gate alarms must exist (a typo must not disable a gate) and none may be in ALARM,
 // healthy targets = instances in service = desired capacity, and, when the plan ends
 // at 100%, its desired capacity at least the serving colour's.
-func (r *Release) precheck(ctx context.Context, st *state, target infra.Color, steps []int) error {
-	g, err := r.colorGatesFor(ctx, target)
+func (r *Release) precheck(ctx context.Context, st *state, rec record.Record) error {
+	target, steps := rec.Release.Target, rec.Plan.Steps[rec.Release.Step:]
+	g, err := r.releaseGates(ctx, rec)
 	if err != nil {
 		return err
 	}
-	states, err := r.Alarms.AlarmStates(ctx, g.alarms())
+	states, err := retried(ctx, r, "reading the alarms of "+string(target), func() (map[string]AlarmState, error) { return r.Alarms.AlarmStates(ctx, g.alarms()) })
 	if err != nil {
 		return fmt.Errorf("reading %s's alarms: %w", target, err)
 	}
@@ -118,7 +136,7 @@ func (r *Release) checkAlarms(ctx context.Context, g colorGates) error {
 // one. A serving colour without a group (never deployed, destroyed) sets no floor.
 func (r *Release) capacityFor100(ctx context.Context, g colorGates) error {
 	serving := g.color.Other()
-	outs, err := r.Engine.Outputs(ctx, serving)
+	outs, err := retried(ctx, r, "reading the outputs of stack "+string(serving), func() (map[string]any, error) { return r.Engine.Outputs(ctx, serving) })
 	if err != nil {
 		return err
 	}

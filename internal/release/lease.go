@@ -23,13 +23,19 @@ func (r *Release) requireStore() error {
 	return nil
 }
 
-// takeLease takes the release lease, or renews the one this owner (the same CI run, the
-// same user@host) already holds. Anyone else's unexpired lease refuses the command.
+// takeLease takes the release lease, or takes over the one this owner (the same CI run,
+// the same user@host) already holds, with a token of its own: another process of the
+// owner still running stops at its next renewal. Under a job lease (JobLease) the run's
+// lease is renewed with its token. Anyone else's unexpired lease refuses the command.
 func (r *Release) takeLease(ctx context.Context) error {
 	if err := r.requireStore(); err != nil {
 		return err
 	}
-	l, err := record.AcquireLease(ctx, r.Store, r.Owner, r.ttl(), r.Clock.Now())
+	acquire := record.AcquireLease
+	if r.JobLease {
+		acquire = record.AcquireJobLease
+	}
+	l, err := acquire(ctx, r.Store, r.Owner, r.ttl(), r.Clock.Now())
 	if he := new(record.HeldError); errors.As(err, &he) {
 		return Refusal{msg: he.Error(), err: he}
 	}
@@ -91,7 +97,11 @@ func (r *Release) keepLeaseFor(ctx context.Context, ttl time.Duration) error {
 	return nil
 }
 
-// renew extends the lease now, and says whether it is still this command's.
+// renew extends the lease now, and says whether it is still this command's. Only a lost
+// lease (taken over or broken: *record.LostError) or one that expired while renewing it
+// failed stops the command: a store that fails for a moment (S3 503 SlowDown, a network
+// blip outlasting the SDK's retries) is a warning, as it is to the background renewer
+// (record.KeepLease), and the next renewal tries again.
 func (r *Release) renew(ctx context.Context) error {
 	select {
 	case err, ok := <-r.lost:
@@ -103,8 +113,21 @@ func (r *Release) renew(ctx context.Context) error {
 	if r.lease == nil {
 		return nil
 	}
-	_, err := record.RenewLease(ctx, r.Store, r.lease.Token, r.ttl(), r.Clock.Now())
-	return r.lostOr(err)
+	now := r.Clock.Now()
+	l, err := record.RenewLease(ctx, r.Store, r.lease.Token, r.ttl(), now)
+	switch {
+	case err == nil:
+		r.lease.Renewed, r.lease.Expires = l.Renewed, l.Expires
+		return nil
+	case errors.As(err, new(*record.LostError)) || ctx.Err() != nil:
+		return r.lostOr(err)
+	case !now.Before(r.lease.Expires):
+		return fmt.Errorf("renewing the release lease on %s failed until it expired at %s (it may be someone else's now): %w",
+			r.Store.Where(), r.lease.Expires.UTC().Format(time.RFC3339), err)
+	}
+	r.printf("warning: renewing the release lease failed (it stays this run's until %s; the next renewal tries again): %v\n",
+		r.lease.Expires.UTC().Format(time.RFC3339), err)
+	return nil
 }
 
 // errLeaseLost marks the refusal of a command whose lease was broken or taken over.

@@ -55,7 +55,8 @@ func (r *Release) LeaseTakeWaiting(ctx context.Context, ttl, wait time.Duration)
 	deadline := r.Clock.Now().Add(wait)
 	var holder string
 	for {
-		l, err := record.AcquireLease(ctx, r.Store, r.Owner, ttl, r.Clock.Now())
+		// The job's lease: the run's later commands keep its token (record.AcquireJobLease).
+		l, err := record.AcquireJobLease(ctx, r.Store, r.Owner, ttl, r.Clock.Now())
 		he := new(record.HeldError)
 		if err == nil {
 			r.printf("the release lease on %s is held by %s (since %s) until %s\n", r.Store.Where(), l.Owner,

@@ -26,12 +26,23 @@ type state struct {
 	// first deploy.
 	live        infra.Weights
 	liveFromALB bool
-	rec         record.Record
+	// liveErr is why the listener could not be read by a read-only look (lookReadOnly):
+	// live then holds the edge stack's weights output.
+	liveErr error
+	rec     record.Record
 }
 
 // look reads the state every command starts from and reports drift between the edge
-// stack's state and the listener: decisions use the listener.
-func (r *Release) look(ctx context.Context) (*state, error) {
+// stack's state and the listener: decisions use the listener, and a listener that
+// cannot be read fails the command.
+func (r *Release) look(ctx context.Context) (*state, error) { return r.lookAt(ctx, false) }
+
+// lookReadOnly is look for commands that change nothing (status): a listener that cannot
+// be read (no or expired credentials, throttling) leaves the edge stack's weights output
+// in live, and liveErr says why.
+func (r *Release) lookReadOnly(ctx context.Context) (*state, error) { return r.lookAt(ctx, true) }
+
+func (r *Release) lookAt(ctx context.Context, readOnly bool) (*state, error) {
 	st, raw, err := r.edgeState(ctx)
 	if err != nil {
 		return nil, err
@@ -39,13 +50,18 @@ func (r *Release) look(ctx context.Context) (*state, error) {
 	if st.deployed != nil {
 		st.live = st.deployed.Weights
 		if r.Health != nil {
-			if st.live, err = r.readLive(ctx, st); err != nil {
+			live, err := r.readLive(ctx, st)
+			switch {
+			case err == nil:
+				st.live, st.liveFromALB = live, true
+			case readOnly:
+				st.liveErr = err
+			default:
 				return nil, err
 			}
-			st.liveFromALB = true
-			if st.deployed.Weights != st.live {
-				r.printf("drift: the edge stack's state says %s, the listener serves %s (the listener decides)\n", st.deployed.Weights, st.live)
-			}
+		}
+		if st.liveFromALB && st.deployed.Weights != st.live {
+			r.printf("drift: the edge stack's state says %s, the listener serves %s (the listener decides)\n", st.deployed.Weights, st.live)
 		}
 	}
 	if r.Store != nil {
@@ -177,6 +193,18 @@ func (st *state) active() *record.Release {
 		return nil
 	}
 	return st.rec.Release
+}
+
+// rollbackable is what a rollback ends: the release in progress, or a held split (a
+// --hold release that is done but leaves both colours serving); nil when neither.
+func (st *state) rollbackable() *record.Release {
+	if rel := st.active(); rel != nil {
+		return rel
+	}
+	if record.Holding(st.rec) {
+		return st.rec.Release
+	}
+	return nil
 }
 
 // liveOptions are the run options of an update of c that must not move traffic: the

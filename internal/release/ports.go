@@ -113,7 +113,8 @@ type TargetProblem struct {
 
 // Minute is one minute of the receiving colour's traffic as CloudWatch has it: its
 // requests, the 5xx its targets answered, the 5xx the load balancer answered itself and
-// the connections to its targets that failed, and its p99 target response time.
+// the connections to its targets that failed, and its p99 target response time; and the
+// load balancer's requests to every target group (ALBRequests).
 type Minute struct {
 	Start            time.Time
 	Requests         float64
@@ -122,6 +123,18 @@ type Minute struct {
 	ConnectionErrors float64
 	P99              time.Duration
 	HasLatency       bool
+	// ALBRequests is the load balancer's RequestCount per LoadBalancer alone (all target
+	// groups): what the ELB 5xx, which have no target group, are a share of.
+	ALBRequests float64
+}
+
+// LoadBalancerMetrics is what a Health that also answers for the load balancer alone
+// (internal/awsops) offers: the minutes of [q.Start, q.End) with the ELB's own 5xx and
+// its requests to every target group (Minute.ELB5xx and ALBRequests; q's target group
+// is not used). A release measures its ELB 5xx baseline with it; without it the
+// baseline is 0 and every ELB 5xx is charged to the receiving colour.
+type LoadBalancerMetrics interface {
+	LoadBalancerMinutes(ctx context.Context, q MetricsQuery) ([]Minute, error)
 }
 
 // Errors are the minute's failed requests: the targets' 5xx, the load balancer's own

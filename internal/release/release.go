@@ -112,12 +112,18 @@ func (r *Release) config(ctx context.Context, c infra.Color) (cfg *infra.Config,
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err = infra.LoadConfig(infra.MapSource(raw))
+	cfg, err = loadConfig(c, raw)
+	return cfg, raw, err
+}
+
+// loadConfig reads a colour's stack config map through the program's own loader.
+func loadConfig(c infra.Color, raw map[string]string) (*infra.Config, error) {
+	cfg, err := infra.LoadConfig(infra.MapSource(raw))
 	if err != nil {
 		// The program's wording (infra.Build), so the tool and `pulumi up` say the same.
-		return nil, nil, fmt.Errorf("config of stack %s: %w", c, err)
+		return nil, fmt.Errorf("config of stack %s: %w", c, err)
 	}
-	return cfg, raw, nil
+	return cfg, nil
 }
 
 // with returns the weights that give target the percent and the other colour the rest.

@@ -25,7 +25,7 @@ type RollbackOptions struct {
 // served before its first shift; a completed release only with Revert; anywhere with To.
 // With no release to roll back it changes nothing and says why. The destination must be
 // ready to take all traffic (stable.go), else the rollback is refused — unless Force, or
-// ScaleUp scales it first.
+// ScaleUp scales it first, or the rollback finishes a restore under way (a warning).
 func (r *Release) Rollback(ctx context.Context, opts RollbackOptions) error {
 	st, err := r.lookDeployed(ctx)
 	if err != nil {
@@ -39,7 +39,14 @@ func (r *Release) Rollback(ctx context.Context, opts RollbackOptions) error {
 		return r.settle(ctx, err)
 	}
 	to, why, err := rollbackTarget(st.rec, st.live, opts)
-	if err == nil {
+	switch {
+	case err != nil:
+	case finishesRestore(st.rec, to) && !opts.ScaleUp:
+		// A restore under way (ROLLBACK FAILED left it) is finished whatever the stable
+		// colour's state, with a warning, as the automatic restore does: traffic split
+		// onto the colour that failed, with nobody watching, is worse.
+		r.warnUnready(ctx, st, to, "rollback")
+	default:
 		err = r.requireReady(ctx, st, to, opts)
 	}
 	if err != nil {
@@ -49,11 +56,18 @@ func (r *Release) Rollback(ctx context.Context, opts RollbackOptions) error {
 	return r.rollTo(ctx, st, to, why)
 }
 
+// finishesRestore says whether a rollback to `to` finishes the restore the record says
+// is under way (phase restoring, to its stable colour).
+func finishesRestore(rec record.Record, to infra.Color) bool {
+	return rec.Release != nil && rec.Release.Phase == record.PhaseRestoring && to == rec.StableColor
+}
+
 // rollTo records the rollback, applies it and records the outcome. The release in
-// progress is restored (to its stable colour) or aborted (--to elsewhere).
+// progress, or a held split, is restored (to its stable colour) or aborted (--to
+// elsewhere).
 func (r *Release) rollTo(ctx context.Context, st *state, to infra.Color, why string) error {
 	w := with(to, 100)
-	rel := st.active()
+	rel := st.rollbackable()
 	restoring := rel != nil && to == st.rec.StableColor
 	if rel != nil {
 		if _, err := r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) {
@@ -96,6 +110,9 @@ func rollbackTarget(rec record.Record, live infra.Weights, opts RollbackOptions)
 	case active && rec.StableColor != "":
 		return rec.StableColor, fmt.Sprintf("rolling back release %s (%s into %s, %s, phase %s): sending all traffic to %s, the colour that served before its first shift",
 			rel.ID, orDash(rel.AppRef), rel.Target, stepLabel(rec), rel.Phase, rec.StableColor), nil
+	case record.Holding(rec) && rec.StableColor != "":
+		return rec.StableColor, fmt.Sprintf("rolling back held release %s (%s into %s, holding %s): sending all traffic to %s, the colour that served before its first shift",
+			rel.ID, orDash(rel.AppRef), rel.Target, rel.To, rec.StableColor), nil
 	case rel != nil && rel.Outcome == record.OutcomeSucceeded && live.Of(rel.Target) == 100 && rec.StableColor != "":
 		if !opts.Revert {
 			return "", "", Refusef("release %s (%s into %s) completed and %s serves all traffic: reverting a completed release is explicit: "+

@@ -99,6 +99,7 @@ func (r *Release) startShift(ctx context.Context, st *state, opts ShiftOptions) 
 	if err != nil {
 		return err
 	}
+	plan.ELB5xxBaseline = r.elb5xxBaseline(ctx, st, time.Duration(plan.MetricLag), plan.MinRequests)
 	outs, err := r.Engine.Outputs(ctx, opts.Target)
 	if err != nil {
 		return err
@@ -116,13 +117,19 @@ func (r *Release) startShift(ctx context.Context, st *state, opts ShiftOptions) 
 	if current > 0 {
 		r.printf("resuming from the live weights: %s has %d%%\n", opts.Target, current)
 	}
-	if err := r.precheck(ctx, st, opts.Target, plan.Steps); err != nil {
-		return r.abort(ctx, err)
-	}
-	if err := r.smokeBeforeShift(ctx, st, rec); err != nil { // smoke.go: before any weight moves
+	if err := r.checkBeforeShift(ctx, st, rec); err != nil {
 		return r.abort(ctx, err)
 	}
 	return r.steps(ctx, st, rec)
+}
+
+// checkBeforeShift runs the checks a release passes before its first step: the
+// receiving colour's precheck, then its smoke test (smoke.go), before any weight moves.
+func (r *Release) checkBeforeShift(ctx context.Context, st *state, rec record.Record) error {
+	if err := r.precheck(ctx, st, rec); err != nil {
+		return err
+	}
+	return r.smokeBeforeShift(ctx, st, rec)
 }
 
 // releaseID names a release by when it started and where it goes.
@@ -146,7 +153,8 @@ func (r *Release) plan(ctx context.Context, opts ShiftOptions) (record.Plan, err
 		return record.Plan{}, err
 	}
 	return record.Plan{Steps: slices.Clone(opts.Steps), Pause: record.Duration(opts.Pause), Interval: record.Duration(opts.Interval),
-		Manual: opts.Manual, Hold: opts.Hold, Max5xxPercent: limits.Max5xxPercent, MaxP99: record.Duration(limits.MaxP99),
+		GateAlarms: slices.Clone(cfg.Release.GateAlarms),
+		Manual:     opts.Manual, Hold: opts.Hold, Max5xxPercent: limits.Max5xxPercent, MaxP99: record.Duration(limits.MaxP99),
 		MinRequests: cmp.Or(opts.MinRequests, cfg.Release.MinRequests, DefaultMinRequests),
 		MetricLag:   record.Duration(cmp.Or(opts.MetricLag, DefaultMetricLag)),
 		P99Breaches: cmp.Or(opts.P99Breaches, DefaultP99Breaches), P99Window: cmp.Or(opts.P99Window, DefaultP99Window),
@@ -177,6 +185,15 @@ func (r *Release) resume(ctx context.Context, st *state) error {
 		return Refusef("release %s is paused at %s: run `bluegreen promote` to continue, or `bluegreen rollback`", rel.ID, rel.To)
 	}
 	r.printf("resuming release %s (%s into %s) at %s, phase %s: the listener serves %s\n", rel.ID, orDash(rel.AppRef), rel.Target, stepLabel(rec), rel.Phase, st.live)
+	// Recorded, then killed before its first step reached the listener: whether its
+	// checks passed is unknown, so they run again (a listener already at the step's
+	// weights means they did: a step is applied only after them).
+	if rel.ChecksPending && rel.Phase == record.PhaseApplying && st.live == rel.From {
+		r.printf("release %s was recorded but no step was applied: checking %s again before any weight moves\n", rel.ID, rel.Target)
+		if err := r.checkBeforeShift(ctx, st, rec); err != nil {
+			return r.abort(ctx, err)
+		}
+	}
 	return r.steps(ctx, st, rec)
 }
 
@@ -275,6 +292,14 @@ func (r *Release) watchStep(ctx context.Context, st *state, rec record.Record, l
 	if err := r.smokeAfterStep(ctx, st, rec, label); err != nil { // smoke.go: at the step's live weights
 		return rec, err
 	}
+	// The smoke test can take minutes (requests × paths, 10 s each at most): the listener
+	// and the lease are checked again before the step is recorded as passed (on the last
+	// step, the release as complete); the watch's last look is recent enough without it.
+	if r.Smoke != nil {
+		if err := r.stillOurs(ctx, st, rec); err != nil {
+			return rec, err
+		}
+	}
 	r.checkpoint(CheckpointBeforeRecord)
 	return r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) {
 		// The step's own history entry, with the figures it passed on (for a job summary),
@@ -321,13 +346,15 @@ func (r *Release) Promote(ctx context.Context, full bool) error {
 	}
 	defer r.stopKeeping()
 	defer r.watchInterrupt(ctx)()
+	// From here every return goes through settle: a refused promote must not leave its
+	// lease to block everyone else until it expires.
 	if err := consistent(st.rec, st.live); err != nil {
-		return err
+		return r.settle(ctx, err)
 	}
 	r.checkpoint(CheckpointBeforeRecord)
 	rec, err := r.write(ctx, func(rec record.Record, now time.Time) (record.Record, error) { return record.Promote(rec, full, now) })
 	if err != nil {
-		return err
+		return r.settle(ctx, err)
 	}
 	return r.settle(ctx, r.steps(ctx, st, rec))
 }

@@ -214,3 +214,35 @@ func TestSmokeCommandIsReadOnly(t *testing.T) {
 	f.r.Smoke = nil
 	assert.Error(t, f.r.SmokeTest(context.Background(), infra.Green))
 }
+
+// consoleDuringSmoke is a smoke test during whose call number `at` someone sets the
+// listener on the console.
+type consoleDuringSmoke struct {
+	*fakeSmoker
+	at int
+	to infra.Weights
+}
+
+func (s consoleDuringSmoke) Smoke(ctx context.Context, req SmokeRequest) (SmokeResult, error) {
+	s.mu.Lock()
+	n := len(s.reqs)
+	s.mu.Unlock()
+	if n == s.at {
+		s.aws.setListener(s.to)
+	}
+	return s.fakeSmoker.Smoke(ctx, req)
+}
+
+// The listener and the lease are checked again after the smoke test that ends a step's
+// watch: someone who moved traffic meanwhile is neither overwritten by the next step nor
+// recorded as the step's success.
+func TestListenerMovedDuringTheSmokeTestAfterAStepStopsTheRelease(t *testing.T) {
+	f, sm := smokeFixture()
+	f.r.Smoke = consoleDuringSmoke{fakeSmoker: sm, at: 1, to: infra.Weights{Blue: 100}}
+	err := f.r.Shift(context.Background(), shiftToGreen(10, 50, 100))
+	assert.Equal(t, ExitRefused, ExitCode(err), "%v", err)
+	assert.Equal(t, []int{10, 0}, f.aws.greens(), "the step, then the console; no further step")
+	rel := f.store.load().Release
+	assert.Equal(t, record.OutcomeAborted, rel.Outcome)
+	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+}

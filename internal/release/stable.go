@@ -167,7 +167,7 @@ func (r *Release) knownNames(rec record.Record) *asgNames {
 // readiness reads how ready colour to is to take all traffic from the weights live.
 func (r *Release) readiness(ctx context.Context, st *state, to infra.Color, live infra.Weights, names *asgNames) (readiness, error) {
 	rd := readiness{color: to, need: 1}
-	counts, err := r.Health.TargetHealth(ctx, st.targetGroup(to))
+	counts, err := retried(ctx, r, "reading the target health of "+string(to), func() (TargetCounts, error) { return r.Health.TargetHealth(ctx, st.targetGroup(to)) })
 	if err != nil {
 		return rd, fmt.Errorf("target health of %s: %w", to, err)
 	}
@@ -237,24 +237,26 @@ func (r *Release) requireReady(ctx context.Context, st *state, to infra.Color, o
 	switch {
 	case rd.ready():
 		return nil
+	case opts.ScaleUp:
+		return r.scaleUp(ctx, st, rd, opts.Force)
 	case opts.Force:
 		r.printf("--force: rolling back to %s although it is not ready to take all traffic: %s\n", to, rd.describe())
 		return nil
-	case opts.ScaleUp:
-		return r.scaleUp(ctx, st, rd)
 	}
 	return rd.rollbackRefusal()
 }
 
 // scaleUp deploys the colour at the capacity it must carry when it has less (through
 // the deploy path: run options, nothing written to config), then waits until it is ready.
-func (r *Release) scaleUp(ctx context.Context, st *state, rd readiness) error {
+// The deploy may change the group's capacity only (refuseBeyondCapacity): force also
+// lets it apply the checkout's other fleet and image changes.
+func (r *Release) scaleUp(ctx context.Context, st *state, rd readiness, force bool) error {
 	if rd.fleet == nil {
 		return Refusef("--scale-up: %s cannot be scaled from here (%s)", rd.color, rd.describe())
 	}
 	if n := rd.need; rd.fleet.Desired < n {
 		r.printf("--scale-up: deploying %s at desired capacity %d (a run option; the checkout's config is not written)\n", rd.color, n)
-		if err := r.deploy(ctx, st, rd.color, st.live.Of(rd.color), DeployOptions{DesiredCapacity: &n, Force: true}); err != nil {
+		if err := r.deploy(ctx, st, rd.color, st.live.Of(rd.color), DeployOptions{DesiredCapacity: &n, Force: force, capacityOnly: true}); err != nil {
 			return fmt.Errorf("--scale-up: deploying %s at desired capacity %d failed, nothing was rolled back: %w", rd.color, n, err)
 		}
 	}

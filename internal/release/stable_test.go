@@ -1,11 +1,14 @@
 package release
 
 import (
+	"context"
+	"maps"
+	"slices"
+	"testing"
 	"time"
 
-	"context"
-	"testing"
-
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -203,4 +206,80 @@ func TestReadinessProblem(t *testing.T) {
 	} {
 		assert.Equal(t, tc.ready, tc.rd.ready(), tc.name)
 	}
+}
+
+// `rollback` finishing a restore the record says is under way (ROLLBACK FAILED left it
+// restoring) goes on with a warning when the stable colour is not ready, as the
+// automatic restore does: staying split onto the failing colour is worse.
+func TestRollbackFinishingARestoreWarnsOnADegradedStableColour(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	pausedAt10(t, f)
+	ctx := context.Background()
+	_, _, err := record.UpdateHeld(ctx, f.store, f.store.load().Lease.Token, func(rec record.Record) (record.Record, error) {
+		return record.StartRestore(rec, infra.Weights{Blue: 90, Green: 10}, "green failed", f.clock.now)
+	})
+	require.NoError(t, err)
+	f.fleets.fleets[asgBlue] = degraded(2, 1)
+	require.NoError(t, f.rerun().Rollback(ctx, RollbackOptions{}), f.out.String())
+	assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+	assert.Equal(t, record.OutcomeRolledBack, f.store.load().Release.Outcome)
+	assert.Contains(t, f.out.String(), "WARNING: restoring to blue although it is not ready to take all traffic: 2 healthy / 1 in service / 2 desired")
+}
+
+// blueFleetURNs are blue's launch template and Auto Scaling group in a preview.
+const (
+	blueLT  = "urn:pulumi:blue::webapi::" + infra.TypeFleet + "$aws:ec2/launchTemplate:LaunchTemplate::fleet-blue-lt"
+	blueASG = "urn:pulumi:blue::webapi::" + infra.TypeFleet + "$aws:autoscaling/group:Group::fleet-blue-asg"
+)
+
+// previewChanging is a preview in which each URN is updated, with the changed properties.
+func previewChanging(diffs map[string][]string) []events.EngineEvent {
+	var evs []events.EngineEvent
+	for _, u := range slices.Sorted(maps.Keys(diffs)) {
+		evs = append(evs, events.EngineEvent{EngineEvent: apitype.EngineEvent{ResourcePreEvent: &apitype.ResourcePreEvent{
+			Metadata: apitype.StepEventMetadata{Op: apitype.OpUpdate, URN: u, Type: "aws:x", Diffs: diffs[u]}}}})
+	}
+	return evs
+}
+
+// rollback --scale-up changes the destination's capacity only: when the checkout's
+// program would also roll or re-bake its fleet (a stale or newer checkout), it is
+// refused, naming what would change, before anything runs — unless --force.
+func TestRollbackScaleUpRefusesToChangeMoreThanTheCapacity(t *testing.T) {
+	setup := func(t *testing.T) (*fixture, *Release, *[]map[string]string) {
+		f := newFixture(0, infra.Blue)
+		f.fleets.fleets[asgGreen] = servingFleet(asgGreen, 3, "1")
+		f.health.targets[tgGreen] = TargetCounts{Healthy: 3, Total: 3}
+		pausedAt10(t, f)
+		f.fleets.fleets[asgBlue] = Fleet{Name: asgBlue, Max: 4}
+		f.health.targets[tgBlue] = TargetCounts{}
+		r := f.rerun()
+		var configs []map[string]string
+		r.Engine = scalingEngine{f.eng, f, &configs}
+		return f, r, &configs
+	}
+	t.Run("the launch template would change: refused", func(t *testing.T) {
+		f, r, _ := setup(t)
+		f.eng.preview = previewChanging(map[string][]string{blueLT: {"userData"}, blueASG: {"desiredCapacity", "launchTemplate"}})
+		err := r.Rollback(context.Background(), RollbackOptions{ScaleUp: true})
+		assert.Equal(t, ExitRefused, ExitCode(err), "%v", err)
+		assert.ErrorContains(t, err, blueLT)
+		assert.ErrorContains(t, err, blueASG+" (launchTemplate)")
+		assert.Empty(t, f.eng.ups, "nothing deployed, nothing rolled back")
+		assert.Equal(t, infra.Weights{Blue: 90, Green: 10}, f.aws.live())
+	})
+	t.Run("only the group's capacity would change: scaled", func(t *testing.T) {
+		f, r, _ := setup(t)
+		f.eng.preview = previewChanging(map[string][]string{blueASG: {"desiredCapacity", "minSize"}})
+		require.NoError(t, r.Rollback(context.Background(), RollbackOptions{ScaleUp: true}), f.out.String())
+		assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+	})
+	t.Run("--force applies the rest too", func(t *testing.T) {
+		f, r, configs := setup(t)
+		f.eng.preview = previewChanging(map[string][]string{blueLT: {"userData"}})
+		require.NoError(t, r.Rollback(context.Background(), RollbackOptions{ScaleUp: true, Force: true}), f.out.String())
+		require.NotEmpty(t, *configs)
+		assert.Equal(t, "3", (*configs)[0]["desiredCapacity"], "scaled up first, not rolled back unscaled")
+		assert.Equal(t, infra.Weights{Blue: 100}, f.aws.live())
+	})
 }

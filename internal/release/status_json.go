@@ -135,7 +135,7 @@ type StatusColor struct {
 // Health, Fleets and Alarms ports, its targets, group and alarms. It never creates a
 // stack (a colour without one is not deployed) and prints nothing but look's notes.
 func (r *Release) StatusReport(ctx context.Context) (*StatusReport, error) {
-	st, err := r.look(ctx)
+	st, err := r.lookReadOnly(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +143,11 @@ func (r *Release) StatusReport(ctx context.Context) (*StatusReport, error) {
 	if st.deployed != nil {
 		rep.ALB = nonEmpty(st.deployed.AlbURL)
 		rep.Weights = &StatusWeights{Blue: st.live.Blue, Green: st.live.Green, Source: WeightsFromListener}
-		if !st.liveFromALB {
+		switch {
+		case st.liveErr != nil:
+			rep.Weights.Source = WeightsFromEdgeOutputs
+			rep.warn("weights: read from the edge stack's outputs: the listener could not be read (%v), it may serve something else", st.liveErr)
+		case !st.liveFromALB:
 			rep.Weights.Source = WeightsFromEdgeOutputs
 			rep.warn("weights: read from the edge stack's outputs: AWS is not reachable, the listener may serve something else")
 		}

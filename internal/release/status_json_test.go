@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -150,4 +151,33 @@ func TestStatusReportWithoutAWS(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, rep.Colors[0].AlarmsInAlarm)
 	assert.Contains(t, rep.Warnings, "blue: alarm states: AccessDenied")
+}
+
+// failingListener is AWS configured but the listener unreadable (no credentials,
+// throttled).
+type failingListener struct{ *fakeHealth }
+
+func (failingListener) ListenerWeights(context.Context, string) (map[string]int, error) {
+	return nil, errors.New("operation error Elastic Load Balancing v2: DescribeListeners, get identity: get credentials: failed to refresh cached credentials")
+}
+
+// status and status --json fall back to the edge stack's outputs, with a warning, when
+// the listener cannot be read: a report with what could be read, never none.
+func TestStatusReportWhenTheListenerCannotBeRead(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	f.r.Health = failingListener{f.health}
+	rep, err := f.r.StatusReport(context.Background())
+	require.NoError(t, err)
+	require.NotNil(t, rep.Weights)
+	assert.Equal(t, WeightsFromEdgeOutputs, rep.Weights.Source)
+	assert.Equal(t, 100, rep.Weights.Blue)
+	require.NotEmpty(t, rep.Warnings)
+	assert.Contains(t, strings.Join(rep.Warnings, "\n"), "failed to refresh cached credentials")
+
+	require.NoError(t, f.r.Status(context.Background()))
+	assert.Contains(t, f.out.String(), "from the edge stack's outputs")
+
+	err = f.r.Shift(context.Background(), shiftToGreen(10, 100))
+	assert.Error(t, err, "a command that moves traffic still needs the listener")
+	assert.Empty(t, f.aws.greens())
 }

@@ -19,7 +19,7 @@ import (
 func (r *Release) watch(ctx context.Context, st *state, rec record.Record, label string) (judgement, error) {
 	rel := rec.Release
 	g := gatesOf(*rec.Plan)
-	cg, err := r.colorGatesFor(ctx, rel.Target)
+	cg, err := r.releaseGates(ctx, rec)
 	if err != nil {
 		return judgement{}, fmt.Errorf("%w (the gates cannot be read)", err)
 	}
