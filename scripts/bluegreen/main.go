@@ -47,7 +47,8 @@ const exitCodesHelp = `Exit codes:
      colour: healthy = in service = desired, and not below the serving colour's capacity);
      a gating alarm missing or in ALARM; no Auto Scaling or CloudWatch client; idle or
      base-ami mid-release; a change to a serving colour's fleet without --in-place,
-     --defer-fleet or --force; another run holds the release lease; a watch that found the
+     --defer-fleet or --force; rollback --scale-up whose deploy would change more than the
+     destination's capacity, without --force; another run holds the release lease; a watch that found the
      traffic moved by someone else, or its lease broken, stopped without touching it
   4  a shift step failed its checks and traffic went back to the stable colour (restored
      and verified): the 5xx rate, p99 in N of M minutes, a target, a gating alarm firing,

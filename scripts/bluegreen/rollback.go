@@ -24,7 +24,11 @@ The destination must be ready to take all traffic: healthy targets = in-service 
 desired capacity (draining targets not counted), and a desired capacity at least the serving
 colour's. Otherwise it is refused with the numbers (exit 3); --force rolls back anyway, and
 --scale-up deploys the destination at that capacity (run options, nothing written to config),
-waits until it is ready, then rolls back.
+waits until it is ready, then rolls back; it changes the group's capacity and nothing else: when
+this checkout's program would also change the destination's fleet or image (a checkout behind or
+ahead of what it runs), it is refused (exit 3) unless --force, which deploys those changes too.
+A rollback that finishes a restore the record says is under way (after ROLLBACK FAILED) goes on
+with a warning even when the stable colour is not ready.
 
 --direct is the break-glass rollback for when the engine cannot run (a backend lock held by a
 dead process, a program that fails, an unreachable backend): it never runs Pulumi. It sets the
@@ -32,7 +36,8 @@ listener with ELBv2 ModifyListener from the ARNs the release record holds (recor
 release started; --listener-arn and --target-groups when it holds none), verifies it, records
 the release rolled back with the reconcile pending, and says what to reconcile: the next shift
 or rollback refreshes the listener into the edge stack's state. The region comes from --region,
-AWS_REGION or the AWS config. Only a release in progress is rolled back directly.
+AWS_REGION or the AWS config. A release in progress and a held split (--hold) are rolled back
+directly; reverting a completed release needs the engine (--revert).
 
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
