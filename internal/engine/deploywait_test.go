@@ -42,10 +42,8 @@ func (c *skippingClock) Sleep(ctx context.Context, d time.Duration) error {
 // serves, applies the alarm change and leaves the fleet's for later.
 func TestEngineDeployWaitsForTheVersion(t *testing.T) {
 	t.Parallel()
-	f := newReleased(t, &skippingClock{})
+	f := newDeployed(t, &skippingClock{})
 	f.r.Fleets = f.w.Health()
-	f.deploy(t, infra.Blue, release.DeployOptions{})
-	f.deploy(t, infra.Green, release.DeployOptions{})
 
 	f.deploy(t, infra.Green, release.DeployOptions{})
 	rep := f.r.Deployed

@@ -68,11 +68,9 @@ func (e *deadEngine) Refresh(_ context.Context, c infra.Color, _ []string) error
 // release's first step — the weights the state held — is a real change.
 func TestEngineRollbackDirectWithTheBackendLockedByADeadProcess(t *testing.T) {
 	t.Parallel()
-	f := newReleased(t, newSteppingClock())
+	f := newDeployed(t, newSteppingClock())
 	f.r.Fleets = f.w.Health()
 	ctx := context.Background()
-	f.deploy(t, infra.Blue, release.DeployOptions{})
-	f.deploy(t, infra.Green, release.DeployOptions{})
 	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
 	ev := f.edge(t)
 

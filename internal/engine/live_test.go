@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -39,7 +40,68 @@ type released struct {
 
 func newReleased(t *testing.T, clock release.Clock) *released {
 	t.Helper()
-	w := enginetest.New(t, enginetest.Options{Stacks: map[infra.Color]testutil.StackConfig{infra.Blue: engineBlue, infra.Green: engineGreen}})
+	return releasedIn(t, enginetest.New(t, enginetest.Options{Stacks: map[infra.Color]testutil.StackConfig{infra.Blue: engineBlue, infra.Green: engineGreen}}), clock)
+}
+
+// newDeployed is newReleased after `bluegreen deploy blue` then `deploy green`, as most
+// tests begin: the World starts from a copy of stacks deployed so once per test binary
+// (deployedFixture), not from a deploy of its own. The two deploys from scratch cost
+// more than most tests' own work, and every test paid them; TestEngineReleaseLifecycle
+// still deploys from scratch and asserts on those deploys. The copy has the stack files,
+// the backend's state and the double's store, not the release record: each test's
+// record starts empty, without the deploys' history entries or the lease a deploy of
+// the idle colour keeps (the owner is the tests' own, ci-1, so its next command takes
+// that lease over in any case).
+func newDeployed(t *testing.T, clock release.Clock) *released {
+	t.Helper()
+	return releasedIn(t, enginetest.New(t, enginetest.Options{Fixture: deployedFixture(t)}), clock)
+}
+
+var (
+	deployedOnce sync.Once
+	deployedDir  string
+	deployedErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if deployedDir != "" {
+		os.RemoveAll(deployedDir)
+	}
+	os.Exit(code)
+}
+
+// deployedFixture deploys blue then green through the tool, once per test binary, and
+// saves the World as a fixture (removed by TestMain). The first caller's test deploys;
+// the others wait for it.
+func deployedFixture(t *testing.T) string {
+	t.Helper()
+	testutil.RequireTool(t, "pulumi")
+	deployedOnce.Do(func() {
+		// Until the end: a t.Fatal on the way leaves this for the tests waiting.
+		deployedErr = fmt.Errorf("the deployed fixture was not made: see the first test that asked for it")
+		f := newReleased(t, newSteppingClock())
+		for _, c := range infra.Colors {
+			if err := f.r.Deploy(context.Background(), c, release.DeployOptions{}); err != nil {
+				deployedErr = fmt.Errorf("deploy %s: %w\n%s", c, err, f.logs())
+				return
+			}
+		}
+		dir, err := os.MkdirTemp("", "engine-deployed-")
+		if err != nil {
+			deployedErr = err
+			return
+		}
+		deployedDir = dir
+		f.w.SaveFixture(t, dir)
+		deployedErr = nil
+	})
+	require.NoError(t, deployedErr)
+	return deployedDir
+}
+
+func releasedIn(t *testing.T, w *enginetest.World, clock release.Clock) *released {
+	t.Helper()
 	h := &watchedHealth{Health: w.Health(), double: w.Double}
 	out := &enginetest.SyncBuffer{}
 	store := w.RecordStore(t)

@@ -177,9 +177,7 @@ func refusalsWhileGreenServes(t *testing.T, f *released, ev *infra.EdgeValues) {
 // the live listener, in state and in the config.
 func TestEngineFailedShiftStepIsRestored(t *testing.T) {
 	t.Parallel()
-	f := newReleased(t, newSteppingClock())
-	f.deploy(t, infra.Blue, release.DeployOptions{})
-	f.deploy(t, infra.Green, release.DeployOptions{})
+	f := newDeployed(t, newSteppingClock())
 	ev := f.edge(t)
 	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
 
@@ -223,9 +221,7 @@ func TestEngineFailedShiftStepIsRestored(t *testing.T) {
 // config, state or listener changes.
 func TestEngineRefusesShiftWithoutHealthyTargets(t *testing.T) {
 	t.Parallel()
-	f := newReleased(t, release.RealClock{})
-	f.deploy(t, infra.Blue, release.DeployOptions{})
-	f.deploy(t, infra.Green, release.DeployOptions{})
+	f := newDeployed(t, release.RealClock{})
 	ev := f.edge(t)
 	require.NoError(t, f.w.Double.SetTargetHealth(ev.TargetGroupArns[string(infra.Green)], "", "unhealthy", "Target.FailedHealthChecks", "Health checks failed"))
 	fileBefore := f.stackFile(t, infra.Blue)
@@ -244,9 +240,7 @@ func TestEngineRefusesShiftWithoutHealthyTargets(t *testing.T) {
 // step: the step fails on it and the stable colour gets everything back, live.
 func TestEngineGateAlarmMidStepRollsBack(t *testing.T) {
 	t.Parallel()
-	f := newReleased(t, newSteppingClock())
-	f.deploy(t, infra.Blue, release.DeployOptions{})
-	f.deploy(t, infra.Green, release.DeployOptions{})
+	f := newDeployed(t, newSteppingClock())
 	ev := f.edge(t)
 	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
 	require.NoError(t, f.w.Double.PutExternalAlarm("team-orders-errors", "OK", ""))

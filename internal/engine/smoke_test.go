@@ -19,10 +19,8 @@ import (
 // shift before the listener moves; a passing one lets it through, before and after the step.
 func TestEngineSmokeTestGatesTheShift(t *testing.T) {
 	t.Parallel()
-	f := newReleased(t, newSteppingClock())
+	f := newDeployed(t, newSteppingClock())
 	f.r.Smoke = f.w.Smoke.Client()
-	f.deploy(t, infra.Blue, release.DeployOptions{})
-	f.deploy(t, infra.Green, release.DeployOptions{})
 	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
 	ev := f.edge(t)
 	opts := release.ShiftOptions{Target: infra.Green, Steps: []int{100}, Pause: time.Minute, Interval: time.Minute}

@@ -29,10 +29,8 @@ const engineTestCert = "arn:aws:acm:eu-west-1:111122223333:certificate/0b1c2d3e-
 // so, and is timed.
 func TestEngineWeightRowsThroughTheTool(t *testing.T) {
 	t.Parallel()
-	f := newReleased(t, newSteppingClock())
+	f := newDeployed(t, newSteppingClock())
 	ctx := context.Background()
-	f.deploy(t, infra.Blue, release.DeployOptions{})
-	f.deploy(t, infra.Green, release.DeployOptions{})
 	ev := f.edge(t)
 	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
 	opts := release.ShiftOptions{Target: infra.Green, Steps: []int{50, 100}, Pause: time.Minute, Interval: 30 * time.Second, Manual: true}
@@ -78,10 +76,8 @@ func TestEngineWeightRowsThroughTheTool(t *testing.T) {
 // the shift at its next look at the listener: exit 3, no further update, no restore.
 func TestEngineSecondOperatorStopsTheShift(t *testing.T) {
 	t.Parallel()
-	f := newReleased(t, newSteppingClock())
+	f := newDeployed(t, newSteppingClock())
 	ctx := context.Background()
-	f.deploy(t, infra.Blue, release.DeployOptions{})
-	f.deploy(t, infra.Green, release.DeployOptions{})
 	ev := f.edge(t)
 	blueTG, greenTG := ev.TargetGroupArns[string(infra.Blue)], ev.TargetGroupArns[string(infra.Green)]
 	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
