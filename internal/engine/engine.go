@@ -51,6 +51,8 @@ type Auto struct {
 	// missing remembers the stacks a select found missing, so one command asks once;
 	// creating the stack clears it.
 	missing map[infra.Color]bool
+	// outputs are the stacks' recent outputs (outputs_cache.go).
+	outputs *outputsCache
 }
 
 var _ release.Engine = (*Auto)(nil)
@@ -74,7 +76,7 @@ func New(workDir string, program func(infra.RunOptions) pulumi.RunFunc, progress
 	if err != nil {
 		return nil, fmt.Errorf("work dir %s: %w", workDir, err)
 	}
-	a := &Auto{workDir: abs, project: "webapi", program: program, progress: progress, stacks: map[infra.Color]auto.Stack{}, missing: map[infra.Color]bool{},
+	a := &Auto{workDir: abs, project: "webapi", program: program, progress: progress, stacks: map[infra.Color]auto.Stack{}, missing: map[infra.Color]bool{}, outputs: newOutputsCache(time.Now),
 		env: map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}}
 	for _, o := range opts {
 		o(a)
@@ -202,6 +204,9 @@ func (e *Auto) SetConfig(ctx context.Context, c infra.Color, kv map[string]strin
 }
 
 func (e *Auto) Outputs(ctx context.Context, c infra.Color) (map[string]any, error) {
+	if m, ok := e.outputs.get(c); ok {
+		return m, nil
+	}
 	s, err := e.stack(ctx, c, false)
 	if err != nil {
 		return nil, err
@@ -210,11 +215,18 @@ func (e *Auto) Outputs(ctx context.Context, c infra.Color) (map[string]any, erro
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: reading outputs: %w", c, err)
 	}
+	m := outputValues(outs)
+	e.outputs.put(c, m)
+	return m, nil
+}
+
+// outputValues are the outputs' values (secrets are shown: the tool reads ARNs and names).
+func outputValues(outs auto.OutputMap) map[string]any {
 	m := map[string]any{}
 	for k, v := range outs {
 		m[k] = v.Value
 	}
-	return m, nil
+	return m
 }
 
 // eventLog collects an engine event stream.
@@ -281,11 +293,14 @@ func (e *Auto) Up(ctx context.Context, c infra.Color, run release.UpOptions) (re
 	if len(run.Exclude) > 0 {
 		opts = append(opts, optup.Exclude(run.Exclude))
 	}
+	e.outputs.drop(c)
 	res, err := s.Up(ctx, opts...)
 	changes := changesOf(log.events(err != nil))
 	if err != nil {
 		return changes, fmt.Errorf("stack %s: up: %w", c, err)
 	}
+	// The update's result carries the stack's new outputs (the SDK reads them after it).
+	e.outputs.put(c, outputValues(res.Outputs))
 	if res.Summary.ResourceChanges != nil {
 		changes.Counts = *res.Summary.ResourceChanges
 	}
@@ -334,6 +349,7 @@ func (e *Auto) Destroy(ctx context.Context, c infra.Color) error {
 	if err != nil {
 		return err
 	}
+	e.outputs.drop(c)
 	opts := []optdestroy.Option{}
 	if e.progress != nil {
 		opts = append(opts, optdestroy.ProgressStreams(e.progress))
@@ -352,6 +368,7 @@ func (e *Auto) Refresh(ctx context.Context, c infra.Color, targets []string) err
 	if err != nil {
 		return err
 	}
+	e.outputs.drop(c)
 	opts := []optrefresh.Option{}
 	if e.progress != nil {
 		opts = append(opts, optrefresh.ProgressStreams(e.progress))
