@@ -212,9 +212,10 @@ var capacityKeys = []string{"desiredCapacity", "minSize", "maxSize"}
 const groupType = "aws:autoscaling/group:Group"
 
 // refuseBeyondCapacity previews the scale-up deploy of c and refuses it when it would
-// change anything of the fleet or image besides the group's capacity: a checkout behind
-// or ahead of what c runs would otherwise replace its launch template (rolling its
-// instances, maybe re-baking) in the middle of an incident. Nothing runs when refused.
+// change anything besides the group's capacity: a checkout behind or ahead of what c
+// runs would otherwise replace its launch template (rolling its instances, maybe
+// re-baking) or change the edge's target groups, rules or security groups in the middle
+// of an incident. Nothing runs when refused.
 func (r *Release) refuseBeyondCapacity(ctx context.Context, c infra.Color, run UpOptions) error {
 	evs, err := r.Engine.Preview(ctx, c, run)
 	if err != nil {
@@ -222,7 +223,7 @@ func (r *Release) refuseBeyondCapacity(ctx context.Context, c infra.Color, run U
 	}
 	var beyond []string
 	for _, s := range preview.Steps(evs) {
-		if s.Op == "same" || !fleetChange(s.URN) {
+		if s.Op == "same" || s.Op == "read" {
 			continue
 		}
 		other := slices.DeleteFunc(slices.Clone(s.Diffs), func(k string) bool { return slices.Contains(capacityKeys, k) })
@@ -238,7 +239,7 @@ func (r *Release) refuseBeyondCapacity(ctx context.Context, c infra.Color, run U
 	if len(beyond) == 0 {
 		return nil
 	}
-	return Refusef("--scale-up: deploying %s at %s would also change its fleet or image, not only its Auto Scaling group's capacity: %s. This checkout's program differs from what %s runs; nothing was deployed or rolled back: "+
+	return Refusef("--scale-up: deploying %s at %s would change more than its Auto Scaling group's capacity: %s. This checkout's program differs from what %s runs; nothing was deployed or rolled back: "+
 		"scale it from a checkout of what it runs (`bluegreen deploy %s --desired-capacity N`), or --scale-up --force to deploy this checkout's fleet as well",
 		c, run.Config["desiredCapacity"], strings.Join(beyond, ", "), c, c)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/webapi-platform/infra/infra"
 )
@@ -40,4 +41,29 @@ func TestELB5xxBaselineIsCappedAtHalfTheLimit(t *testing.T) {
 	})
 	err := f.r.Shift(context.Background(), shiftToGreen(10, 100))
 	assert.Equal(t, ExitRolledBack, ExitCode(err), "want rolled back: 30%% of green's requests fail; got %v (baseline %.3f)", err, f.store.load().Plan.ELB5xxBaseline)
+}
+
+// The baseline's minutes start after the last time traffic moved: the minutes of a
+// rollback a few minutes ago hold the failed colour's errors, not the background.
+func TestELB5xxBaselineStartsAfterTheLastTrafficMove(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(0, infra.Blue)
+	h := &lbHealth{fakeHealth: f.health, minute: func(time.Time) Minute { return Minute{ELB5xx: 5, ALBRequests: 10000} }}
+	f.r.Health = h
+	require.NoError(t, f.r.Rollback(ctx, RollbackOptions{To: infra.Blue, Force: true}))
+	rolledBack := f.clock.now
+	f.clock.now = f.clock.now.Add(8 * time.Minute)
+	require.NoError(t, f.r.Shift(ctx, shiftToGreen(10, 100)))
+	require.NotEmpty(t, h.asked)
+	q := h.asked[0]
+	assert.Equal(t, rolledBack.Truncate(time.Minute).Add(time.Minute), q.Start, "from the minute after the rollback")
+	assert.Equal(t, 4*time.Minute, q.End.Sub(q.Start), "8 minutes since, less the 3-minute lag and the minute of the move")
+
+	f = newFixture(0, infra.Blue)
+	h = &lbHealth{fakeHealth: f.health, minute: func(time.Time) Minute { return Minute{ELB5xx: 5, ALBRequests: 10000} }}
+	f.r.Health = h
+	require.NoError(t, f.r.Rollback(ctx, RollbackOptions{To: infra.Blue, Force: true}))
+	require.NoError(t, f.r.Shift(ctx, shiftToGreen(10, 100)))
+	assert.Empty(t, h.asked, "traffic moved within the lag: no minute to measure")
+	assert.Contains(t, f.out.String(), "every ELB 5xx during the release is charged to the receiving colour")
 }

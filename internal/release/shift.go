@@ -99,7 +99,7 @@ func (r *Release) startShift(ctx context.Context, st *state, opts ShiftOptions) 
 	if err != nil {
 		return err
 	}
-	plan.ELB5xxBaseline = r.elb5xxBaseline(ctx, st, time.Duration(plan.MetricLag), plan.MinRequests)
+	plan.ELB5xxBaseline = r.elb5xxBaseline(ctx, st, time.Duration(plan.MetricLag), plan.MinRequests, plan.Max5xxPercent)
 	outs, err := r.Engine.Outputs(ctx, opts.Target)
 	if err != nil {
 		return err
