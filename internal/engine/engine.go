@@ -220,6 +220,12 @@ func (e *Auto) Outputs(ctx context.Context, c infra.Color) (map[string]any, erro
 	return m, nil
 }
 
+// ForgetOutputs drops every stack's cached outputs (release.OutputsCache): the next read
+// asks the backend.
+func (e *Auto) ForgetOutputs() { e.outputs.dropAll() }
+
+var _ release.OutputsCache = (*Auto)(nil)
+
 // outputValues are the outputs' values (secrets are shown: the tool reads ARNs and names).
 func outputValues(outs auto.OutputMap) map[string]any {
 	m := map[string]any{}

@@ -11,9 +11,11 @@ import (
 // OutputsMaxAge is how long a stack's outputs read by this Auto are served again without
 // asking the CLI. One command reads the same outputs many times (each gate, the smoke
 // test, the readiness checks, status), and every read runs the CLI and decrypts the
-// stack's secrets (about half a second each). The release lease keeps other runs from
-// updating the stacks meanwhile; this Auto's own updates replace or drop the entry, so it
-// never serves outputs older than its own last change.
+// stack's secrets (about half a second each). This Auto's own updates replace or drop the
+// entry, and taking the release lease drops them all (release.OutputsCache): a command
+// that changes anything acts only on outputs read while it holds the lease, when no other
+// run may update the stacks. A read-only command (no lease) serves one snapshot at most
+// OutputsMaxAge old: what a single read at its start would have given.
 const OutputsMaxAge = 30 * time.Second
 
 // outputsCache holds each colour's last outputs and when they were read.
@@ -55,4 +57,11 @@ func (o *outputsCache) drop(c infra.Color) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	delete(o.entries, c)
+}
+
+// dropAll forgets every colour's outputs.
+func (o *outputsCache) dropAll() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	clear(o.entries)
 }

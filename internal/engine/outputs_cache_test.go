@@ -36,4 +36,11 @@ func TestOutputsCacheServesRecentReadsOnlyAndCopies(t *testing.T) {
 	cache.drop(infra.Blue)
 	_, ok = cache.get(infra.Blue)
 	assert.False(t, ok, "dropped after a change")
+
+	cache.put(infra.Blue, map[string]any{"appRef": "v2"})
+	cache.put(infra.Green, map[string]any{"appRef": "v3"})
+	cache.dropAll()
+	_, okB := cache.get(infra.Blue)
+	_, okG := cache.get(infra.Green)
+	assert.False(t, okB || okG, "all dropped when the lease is taken")
 }

@@ -43,6 +43,11 @@ func (r *Release) takeLease(ctx context.Context) error {
 		return fmt.Errorf("taking the release lease: %w", err)
 	}
 	r.lease = &l
+	// Outputs read before the lease (look) may predate another owner's update that ended
+	// just before it: from here on, nobody else changes the stacks, so read them afresh.
+	if c, ok := r.Engine.(OutputsCache); ok {
+		c.ForgetOutputs()
+	}
 	if r.RenewEvery > 0 {
 		kctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		r.stopKeep = stop

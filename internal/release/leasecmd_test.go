@@ -108,3 +108,21 @@ func TestJobLeaseFromEnv(t *testing.T) {
 	assert.Equal(t, ExitUsage, ExitCode(err))
 	assert.ErrorContains(t, err, `WEBAPI_JOB_LEASE="yes"`)
 }
+
+// forgetfulEngine counts how often the release made it forget its cached outputs.
+type forgetfulEngine struct {
+	*fakeEngine
+	forgot int
+}
+
+func (e *forgetfulEngine) ForgetOutputs() { e.forgot++ }
+
+// Outputs read before the lease (look) may predate another owner's last update: taking
+// the lease makes a caching engine read them afresh.
+func TestTakingTheLeaseForgetsCachedOutputs(t *testing.T) {
+	f := newFixture(0, infra.Blue)
+	eng := &forgetfulEngine{fakeEngine: f.eng}
+	f.r.Engine = eng
+	require.NoError(t, f.r.Deploy(context.Background(), infra.Green, DeployOptions{}))
+	assert.Equal(t, 1, eng.forgot)
+}

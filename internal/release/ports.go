@@ -34,6 +34,13 @@ type Engine interface {
 	Refresh(ctx context.Context, c infra.Color, targets []string) error
 }
 
+// OutputsCache is an Engine that serves recent outputs again without asking the backend
+// (internal/engine): taking the lease makes it forget them, so a command never acts on
+// outputs read before it held the lease.
+type OutputsCache interface {
+	ForgetOutputs()
+}
+
 // UpOptions are what one update decides, as opposed to the stack's config.
 type UpOptions struct {
 	// Targets limits the update to these URNs (pulumi up --target); none: the whole stack.
