@@ -19,7 +19,7 @@ import (
 // SERVING_MODE takes each value apply.yml gives it.
 var workflowSamples = map[string][]string{
 	"COLOUR": {"green"}, "APP_REF": {"v1.5.0"}, "CAPACITY": {"2"}, "STEPS": {"10,50,100"}, "PAUSE": {"10m"},
-	"AMI": {"ami-0123456789abcdef0"}, "STARTED": {"2026-11-29T12:00:00Z"}, "RUNNER_TEMP": {"/tmp/runner"},
+	"AMI": {"ami-0123456789abcdef0"}, "BASE_AMI": {"ami-0123456789abcdef0", ""}, "STARTED": {"2026-11-29T12:00:00Z"}, "RUNNER_TEMP": {"/tmp/runner"},
 	"GITHUB_STEP_SUMMARY": {"/tmp/summary.md"}, "SERVING_MODE": {"--defer-fleet", "--in-place"},
 }
 

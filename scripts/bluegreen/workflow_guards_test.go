@@ -183,6 +183,13 @@ func TestDecideStepsFailClosed(t *testing.T) {
 				if name == "image-refresh.yml" && tc.rerelease == "true" {
 					t.Skip("the refresh has no rerelease")
 				}
+				want := tc.shift
+				if name == "image-refresh.yml" && want == "false" {
+					// The serving colour is not on the newest image (checked before the
+					// deploy): an unchanged idle colour already runs it from an earlier
+					// refresh whose shift did not finish, and is released now.
+					want = "true"
+				}
 				_, err := j.run(stepByID(t, steps, "decide"))
 				if tc.shift == "" {
 					assert.Error(t, err, "fails")
@@ -190,7 +197,7 @@ func TestDecideStepsFailClosed(t *testing.T) {
 					return
 				}
 				require.NoError(t, err)
-				assert.Equal(t, tc.shift, j.outputs["decide"]["shift"])
+				assert.Equal(t, want, j.outputs["decide"]["shift"])
 			})
 		}
 	}
@@ -254,4 +261,32 @@ func TestPassphraseOnlyReachesTheToolSteps(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A release bakes on the serving colour's base image pin (the last image refresh's), so
+// it never takes users back to an unpatched Windows base image; without a pin the idle
+// colour keeps its own (an empty --base-ami).
+func TestReleaseBakesOnTheServingColoursBaseImage(t *testing.T) {
+	w, _ := readWorkflow(t, "deploy.yml")
+	_, steps := onlyJob(t, w)
+	plan := steps[stepIndex(steps, "plan")]
+	for _, tc := range []struct {
+		name   string
+		status release.StatusReport
+		want   string
+	}{
+		{"pinned", servingBlue(ptr(2)), servingBaseAmi},
+		{"no pin", func() release.StatusReport { s := servingBlue(ptr(2)); s.Colors[0].BaseAmiID = nil; return s }(), ""},
+	} {
+		j := newJobRun(t, map[string]string{"DESIRED_CAPACITY": "2", "APP_REF": "v1.5.0"})
+		j.statusFile("status.json", tc.status)
+		j.file("idle.txt", "green\n")
+		_, err := j.run(plan)
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, tc.want, j.outputs["plan"]["base-ami"], tc.name)
+	}
+	deploys := stepsCalling(steps, "deploy")
+	require.Len(t, deploys, 1)
+	assert.Equal(t, "${{ steps.plan.outputs.base-ami }}", deploys[0].Env["BASE_AMI"])
+	assert.Contains(t, deploys[0].Run, `--base-ami "$BASE_AMI"`)
 }
