@@ -32,6 +32,24 @@ func aws12World(t *testing.T, blue testutil.StackConfig) *enginetest.World {
 	})
 }
 
+// aws12Deployed is blue deployed with testutil.Blue() and this file's passphrase.
+var aws12Deployed = newSharedFixture()
+
+// aws12DeployedWorld is a World whose blue stack is deployed with testutil.Blue(), as
+// aws12World then an up would make it, started from aws12Deployed.
+func aws12DeployedWorld(t *testing.T) *enginetest.World {
+	t.Helper()
+	dir := aws12Deployed.get(t, func(t *testing.T) *enginetest.World {
+		w := aws12World(t, testutil.Blue())
+		w.Up(t, infra.Blue)
+		return w
+	}, saveWorld)
+	return enginetest.New(t, enginetest.Options{
+		Fixture: dir,
+		Env:     map[string]string{"PULUMI_CONFIG_PASSPHRASE": aws12Passphrase},
+	})
+}
+
 // aws12Resources are the double's resources of one type.
 func aws12Resources(t *testing.T, w *enginetest.World, token string) []awsdouble.Resource {
 	t.Helper()
@@ -61,8 +79,7 @@ func aws12BucketPlan(op string) map[string]string {
 // also proves the ALB waited for the policy.
 func TestAWS12AccessLogsOnOffOn(t *testing.T) {
 	t.Parallel()
-	w := aws12World(t, testutil.Blue())
-	w.Up(t, infra.Blue)
+	w := aws12DeployedWorld(t)
 
 	for i, on := range []bool{true, false, true} {
 		w.SetConfig(t, infra.Blue, "accessLogs", map[bool]string{true: "true", false: "false"}[on])
@@ -114,8 +131,7 @@ func TestAWS12NoNatDeploysTheEndpoints(t *testing.T) {
 func TestAWS12AlarmTopicUpdatesTheAlarmsInPlace(t *testing.T) {
 	t.Parallel()
 	const topic = "arn:aws:sns:eu-west-1:000000000000:webapi-alarms"
-	w := aws12World(t, testutil.Blue())
-	w.Up(t, infra.Blue)
+	w := aws12DeployedWorld(t)
 	w.SetConfig(t, infra.Blue, "alarmTopicArn", topic)
 	assert.Equal(t, map[string]string{
 		awsdouble.TypeMetricAlarm + "::monitoring-blue-5xx":       "update",
@@ -141,8 +157,7 @@ func aws12OldAlarmName(name string) string {
 // nothing else; the outputs the tool reads carry the new names.
 func TestAWS12AlarmRenameReplacesTheAlarmsOnUpgrade(t *testing.T) {
 	t.Parallel()
-	w := aws12World(t, testutil.Blue())
-	w.Up(t, infra.Blue)
+	w := aws12DeployedWorld(t)
 	aws12RenameAlarms(t, w, aws12OldAlarmName)
 	for _, a := range aws12Resources(t, w, awsdouble.TypeMetricAlarm) {
 		require.True(t, strings.HasPrefix(a.ID, "webapi-blue-blue-"), "the world now looks deployed by the old program: %s", a.ID)

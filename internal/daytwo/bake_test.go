@@ -69,6 +69,44 @@ func newBakeWorld(t *testing.T) *bakeWorld {
 	return &bakeWorld{World: enginetest.New(t, opts), packer: p, opts: opts}
 }
 
+// bakeBaked is blue's first up in a bake World, baking both stages, with the fake
+// packer's log of it (bakeBuildsFile).
+var bakeBaked = newSharedFixture()
+
+// bakeBuildsFile is the fake packer's log in bakeBaked's directory (a name that
+// enginetest's fixture files never take).
+const bakeBuildsFile = "packer-builds.log"
+
+// newBakedWorld is a bake World after its first up, as newBakeWorld then upBaking would
+// leave it, started from bakeBaked: its stacks, its AWS and its packer's log. It returns
+// the first up's builds and stages.
+func newBakedWorld(t *testing.T) (*bakeWorld, []bakeBuild, []string) {
+	t.Helper()
+	var baked *bakePacker // the packer of the World that made the fixture
+	dir := bakeBaked.get(t, func(t *testing.T) *enginetest.World {
+		w := newBakeWorld(t)
+		w.upBaking(t)
+		baked = w.packer
+		return w.World
+	}, func(t *testing.T, w *enginetest.World, dir string) {
+		w.SaveFixture(t, dir)
+		copyTestFile(t, baked.log, filepath.Join(dir, bakeBuildsFile))
+	})
+	p := newBakePacker(t)
+	copyTestFile(t, filepath.Join(dir, bakeBuildsFile), p.log)
+	opts := enginetest.Options{Checkout: true, Env: map[string]string{bake.EnvPacker: p.path}, Fixture: dir}
+	w := &bakeWorld{World: enginetest.New(t, opts), packer: p, opts: opts}
+	builds, stages := p.Since(t, 0)
+	return w, builds, stages
+}
+
+func copyTestFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(dst, b, 0o644))
+}
+
 // secondCheckout is w's project checked out in another folder (enginetest's), its
 // engine running the program of that folder.
 func (w *bakeWorld) secondCheckout(t *testing.T) *bakeWorld {
@@ -159,10 +197,9 @@ func bakeTemplateRefers(t *testing.T, dir string, stage bake.Stage, script strin
 
 func TestBakeChangedAppScriptRebakesTheAppStageOnly(t *testing.T) {
 	t.Parallel()
-	w := newBakeWorld(t)
+	w, first, firstStages := newBakedWorld(t)
 	require.True(t, bakeTemplateRefers(t, w.Dir, bake.StageApp, bakeAppOnlyScript))
 	require.False(t, bakeTemplateRefers(t, w.Dir, bake.StagePrerequisites, bakeAppOnlyScript))
-	first, firstStages := w.upBaking(t)
 	require.Equal(t, []string{"prerequisites", "app"}, firstStages)
 
 	w.appendToScript(t, bakeAppOnlyScript)
@@ -178,10 +215,9 @@ func TestBakeChangedAppScriptRebakesTheAppStageOnly(t *testing.T) {
 
 func TestBakeChangedPrerequisitesScriptRebakesBothStages(t *testing.T) {
 	t.Parallel()
-	w := newBakeWorld(t)
+	w, first, firstStages := newBakedWorld(t)
 	require.True(t, bakeTemplateRefers(t, w.Dir, bake.StagePrerequisites, bakePrereqOnlyScript))
 	require.False(t, bakeTemplateRefers(t, w.Dir, bake.StageApp, bakePrereqOnlyScript))
-	first, firstStages := w.upBaking(t)
 	require.Equal(t, []string{"prerequisites", "app"}, firstStages)
 
 	w.appendToScript(t, bakePrereqOnlyScript)
@@ -200,8 +236,7 @@ func TestBakeChangedPrerequisitesScriptRebakesBothStages(t *testing.T) {
 // prerequisites, and the fleet rolls to it in place.
 func TestBakeChangedAppRefRebakesTheAppStageOnly(t *testing.T) {
 	t.Parallel()
-	w := newBakeWorld(t)
-	first, firstStages := w.upBaking(t)
+	w, first, firstStages := newBakedWorld(t)
 	require.Equal(t, []string{"prerequisites", "app"}, firstStages)
 
 	w.SetConfig(t, infra.Blue, "appRef", bakeNextCommit)

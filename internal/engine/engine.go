@@ -289,7 +289,11 @@ func (e *Auto) Up(ctx context.Context, c infra.Color, run release.UpOptions) (re
 	targets := run.Targets
 	ch := make(chan events.EngineEvent)
 	log := collect(ch)
-	opts := []optup.Option{optup.EventStreams(ch)}
+	// ShowSecrets(false): after the update the SDK reads the stack's last history entry
+	// for its summary (sdk/v3 go/auto/stack.go, Stack.Up), and by default asks the CLI to
+	// decrypt its config for it: one more passphrase key derivation per update. Only the
+	// summary's resource counts are read here, and secrets are not in them.
+	opts := []optup.Option{optup.EventStreams(ch), optup.ShowSecrets(false)}
 	if e.progress != nil {
 		opts = append(opts, optup.ProgressStreams(e.progress))
 	}
@@ -356,7 +360,7 @@ func (e *Auto) Destroy(ctx context.Context, c infra.Color) error {
 		return err
 	}
 	e.outputs.drop(c)
-	opts := []optdestroy.Option{}
+	opts := []optdestroy.Option{optdestroy.ShowSecrets(false)} // the result is not read: see Up
 	if e.progress != nil {
 		opts = append(opts, optdestroy.ProgressStreams(e.progress))
 	}
@@ -375,7 +379,7 @@ func (e *Auto) Refresh(ctx context.Context, c infra.Color, targets []string) err
 		return err
 	}
 	e.outputs.drop(c)
-	opts := []optrefresh.Option{}
+	opts := []optrefresh.Option{optrefresh.ShowSecrets(false)} // the result is not read: see Up
 	if e.progress != nil {
 		opts = append(opts, optrefresh.ProgressStreams(e.progress))
 	}

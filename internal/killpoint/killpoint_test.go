@@ -41,10 +41,19 @@ var shiftArgs = []string{"shift", "green", "--steps", "10,100", "--pause", "1s",
 
 const owner = "killpoint-ci-run"
 
-// The tool's clock in these tests: 120 times the wall clock from the test binary's
-// start (the test build's fast clock), so a step's pause and the metric lag after it
-// take seconds; every run shares the timeline.
-var clockEnv = []string{"WEBAPI_TEST_CLOCK_EPOCH=" + strconv.FormatInt(time.Now().Unix(), 10), "WEBAPI_TEST_CLOCK_SPEED=120"}
+// clockSpeed is how many times faster than the wall clock the tool's clock runs in these
+// tests (the test build's fast clock). A step's watch waits about 4 minutes of it for
+// the last minute's metrics, so each step costs 4m/clockSpeed of wall clock: at 480,
+// half a second; its polls (one per 30 s --interval) are as many at any speed.
+const clockSpeed = 480
+
+// The tool's clock in these tests: clockSpeed times the wall clock from the test
+// binary's start, so a step's pause and the metric lag after it take well under a
+// second; every run shares the timeline.
+var clockEnv = []string{"WEBAPI_TEST_CLOCK_EPOCH=" + strconv.FormatInt(time.Now().Unix(), 10), "WEBAPI_TEST_CLOCK_SPEED=" + strconv.Itoa(clockSpeed)}
+
+// interruptWindow is the wall clock a test has to interrupt a paused step in.
+const interruptWindow = 15 * time.Second
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -262,8 +271,9 @@ func TestInterruptMidPauseRestoresDirectly(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
 			w := world(t)
-			// 30 minutes on the tool's fast clock: 15 s of wall clock to interrupt it in.
-			args := append(slicesClone(shiftArgs[:4]), "--pause", "30m", "--interval", "1m", "--max-5xx-percent", "5", "--max-p99", "2s")
+			// A pause of interruptWindow of wall clock on the tool's fast clock.
+			pause := (interruptWindow * clockSpeed).String()
+			args := append(slicesClone(shiftArgs[:4]), "--pause", pause, "--interval", "1m", "--max-5xx-percent", "5", "--max-p99", "2s")
 			r := start(t, w, nil, args...)
 			waitFor(t, r, "step 1/2 green 10% | ")
 			require.Equal(t, infra.Weights{Blue: 90, Green: 10}, live(t, w))
