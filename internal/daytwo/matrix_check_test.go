@@ -54,6 +54,16 @@ func TestMatrixCheckCatchesEveryKindOfDifference(t *testing.T) {
 		s.Why = "the rules follow the traffic listener"
 		assert.Empty(t, matrixCheck(s, p))
 	})
+
+	t.Run("a change that may or may not be there", func(t *testing.T) {
+		s := step
+		s.Maybe = []matrixAllow{{"delete", awsdouble.TypeEip, "network-nat-2"}}
+		s.Why = "a failed up before it may have created it"
+		eip := awsdouble.TypeEip + "::network-nat-2"
+		assert.Empty(t, matrixCheck(s, good), "absent: fine")
+		assert.Empty(t, matrixCheck(s, matrixWith(good, eip, matrixOp{Op: "delete"})), "present: fine")
+		assert.Contains(t, strings.Join(matrixCheck(s, matrixWith(good, eip, matrixOp{Op: "replace"})), "\n"), "which the row does not expect", "another op is not")
+	})
 }
 
 func TestMatrixMarkdownShowsWhatWasMeasured(t *testing.T) {

@@ -78,6 +78,10 @@ type matrixStep struct {
 	// Others are every other change the step makes, exactly: each allowance matches at
 	// least one change, and every change matches an allowance with its op.
 	Others []matrixAllow
+	// Maybe are changes the step may or may not make: how far a failed up before it got
+	// (which resources it created before the failure stopped it) is a race between the
+	// engine's parallel steps, so the way back may or may not have them to delete.
+	Maybe []matrixAllow
 	// Why says why anything is replaced or deleted; required when anything is.
 	Why string
 	// Fails: the up must fail with an error containing this. The row's later steps run
@@ -151,6 +155,9 @@ func matrixCheck(s matrixStep, p matrixPlan) []string {
 		op := p[r].Op
 		replacedOrDeleted = replacedOrDeleted || op == "replace" || op == "delete"
 		i := slices.IndexFunc(s.Others, func(a matrixAllow) bool { return a.matches(r, op) })
+		if i < 0 && slices.ContainsFunc(s.Maybe, func(a matrixAllow) bool { return a.matches(r, op) }) {
+			continue
+		}
 		if i < 0 {
 			problems = append(problems, fmt.Sprintf("%s: planned %s%s, which the row does not expect", r, op, matrixReplacesNote(p[r])))
 			continue
