@@ -15,6 +15,7 @@ import (
 
 	"github.com/webapi-platform/infra/infra"
 	"github.com/webapi-platform/infra/internal/awsdouble"
+	"github.com/webapi-platform/infra/internal/awsops"
 	"github.com/webapi-platform/infra/internal/engine"
 	"github.com/webapi-platform/infra/internal/enginetest"
 	"github.com/webapi-platform/infra/internal/record"
@@ -103,6 +104,7 @@ func deployedFixture(t *testing.T) string {
 func releasedIn(t *testing.T, w *enginetest.World, clock release.Clock) *released {
 	t.Helper()
 	h := &watchedHealth{Health: w.Health(), double: w.Double}
+	var _ release.LoadBalancerMetrics = h // the ELB 5xx baseline reads through the wrapper
 	out := &enginetest.SyncBuffer{}
 	store := w.RecordStore(t)
 	aws := w.Health()
@@ -190,10 +192,10 @@ func (f *released) stackFile(t *testing.T, c infra.Color) string {
 // records the listener's live weights on the double and runs onWatch, which scripts what
 // AWS does next (a 5xx storm once a colour has enough traffic).
 type watchedHealth struct {
-	release.Health
-	double   *awsdouble.Double
-	listener string
-	onWatch  func(ctx context.Context, live map[string]int, start, end time.Time) error
+	*awsops.Health // all of the tool's adapter, the load balancer's own minutes included
+	double         *awsdouble.Double
+	listener       string
+	onWatch        func(ctx context.Context, live map[string]int, start, end time.Time) error
 
 	mu   sync.Mutex
 	seen []map[string]int

@@ -40,8 +40,12 @@ func TestEngineReleaseLifecycle(t *testing.T) {
 	blueFile := f.stackFile(t, infra.Blue)
 
 	previewConfigWeightsMoveNothing(t, f)
+	// Blue, serving, has a background of one ELB 5xx a minute: the release's baseline.
+	f.w.ServeTraffic(t, infra.Blue, enginetest.Traffic{Requests: 1000, ELB5xx: 1, P99: 200 * time.Millisecond})
 	f.w.ServeTraffic(t, infra.Green, healthyTraffic)
 	shiftToGreen(t, f, ev)
+	assert.InDelta(t, 1.0/2000, f.record(t).Plan.ELB5xxBaseline, 1e-9,
+		"the ELB 5xx baseline: 1 of the load balancer's 2000 requests a minute, from the double's CloudWatch")
 	assert.Equal(t, blueFile, f.stackFile(t, infra.Blue), "the shift wrote nothing into Pulumi.blue.yaml")
 	refusalsWhileGreenServes(t, f, ev)
 

@@ -20,26 +20,45 @@ type Traffic struct {
 var TrafficSince = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // ServeTraffic makes every minute from TrafficSince on carry perMinute for colour c on
-// the double's CloudWatch, as the tool's awsops queries it: RequestCount, the 5xx
-// counts, TargetConnectionErrorCount and TargetResponseTime p99 per LoadBalancer and
-// the colour's TargetGroup, and HTTPCode_ELB_5XX_Count per LoadBalancer alone (the ALB's
-// own 5xx have no target group: the last colour served sets them). A datapoint put
-// for a minute (Double.PutDatapoint, ALBMetric) replaces the steady value there.
+// the double's CloudWatch, as the tool's awsops queries it: RequestCount, the target
+// 5xx, TargetConnectionErrorCount and TargetResponseTime p99 per LoadBalancer and the
+// colour's TargetGroup. The load balancer's own series (LoadBalancer alone: its
+// RequestCount and HTTPCode_ELB_5XX_Count, which the ELB 5xx baseline reads) are the sums
+// over the colours served so far, as on an ALB, where they count every request. A
+// datapoint put for a minute (Double.PutDatapoint, ALBMetric) replaces the steady value.
 func (w *World) ServeTraffic(t testing.TB, c infra.Color, perMinute Traffic) {
 	t.Helper()
 	ev := w.Edge(t)
-	values := map[string]float64{
+	serve := func(m awsdouble.Metric, v float64) {
+		if err := w.Double.ServeSteady(m, TrafficSince, v); err != nil {
+			t.Fatalf("enginetest: serving %s of %s: %v", m.MetricName, c, err)
+		}
+	}
+	for name, v := range map[string]float64{
 		"RequestCount":               perMinute.Requests,
 		"HTTPCode_Target_5XX_Count":  perMinute.Target5xx,
 		"TargetConnectionErrorCount": perMinute.ConnectionErrors,
-		"HTTPCode_ELB_5XX_Count":     perMinute.ELB5xx,
 		"TargetResponseTime":         perMinute.P99.Seconds(),
+	} {
+		serve(ALBMetric(ev, c, name), v)
 	}
-	for name, v := range values {
-		if err := w.Double.ServeSteady(ALBMetric(ev, c, name), TrafficSince, v); err != nil {
-			t.Fatalf("enginetest: serving %s of %s: %v", name, c, err)
-		}
+	if w.served == nil {
+		w.served = map[infra.Color]Traffic{}
 	}
+	w.served[c] = perMinute
+	var requests, elb5xx float64
+	for _, t := range w.served {
+		requests, elb5xx = requests+t.Requests, elb5xx+t.ELB5xx
+	}
+	serve(LoadBalancerMetric(ev, "RequestCount"), requests)
+	serve(LoadBalancerMetric(ev, "HTTPCode_ELB_5XX_Count"), elb5xx)
+}
+
+// LoadBalancerMetric is one of the load balancer's own metrics (the LoadBalancer
+// dimension alone, Sum) on the double's CloudWatch, as awsops queries it.
+func LoadBalancerMetric(ev *infra.EdgeValues, name string) awsdouble.Metric {
+	return awsdouble.Metric{Namespace: "AWS/ApplicationELB", MetricName: name, Stat: "Sum",
+		Dimensions: map[string]string{"LoadBalancer": ev.AlbArnSuffix}}
 }
 
 // ALBMetric is one of a colour's ALB metrics on the double's CloudWatch as awsops queries

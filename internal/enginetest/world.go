@@ -60,6 +60,8 @@ type World struct {
 	// Smoke answers the tool's smoke test in place of the ALB (smokeserver.go).
 	Smoke *SmokeServer
 	env   map[string]string
+	// served is each colour's steady traffic (ServeTraffic).
+	served map[infra.Color]Traffic
 }
 
 var pathOnce sync.Once
