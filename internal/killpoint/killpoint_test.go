@@ -344,7 +344,15 @@ func TestInterruptDuringTheUpdate(t *testing.T) {
 	t.Logf("SIGINT during the update: exit %d, %s from the signal to the exit\n%s", code, took.Round(time.Millisecond), out)
 	assert.Less(t, took, 10*time.Second, "done before a cancelled job's SIGKILL")
 	left, _ := filepath.Glob(filepath.Join(locks, "*", "*", "*", "*.json"))
-	assert.Empty(t, left, "the CLI, interrupted once, released its lock")
+	// The CLI, interrupted once, stops cleanly and releases its lock. The one exception is a
+	// signal that lands between the CLI taking the lock and installing its interrupt
+	// handler (its start-up, a few milliseconds): the CLI then dies of it at once ("signal:
+	// interrupt") and leaves the lock, which is what a lost runner leaves too; the lease
+	// holder's next command must then clear it (checked below). It happened on CI under load.
+	diedAtStartup := strings.Contains(out, "signal: interrupt") && strings.Contains(out, "code: -1")
+	if !diedAtStartup {
+		assert.Empty(t, left, "the CLI, interrupted once, released its lock")
+	}
 	rec := loadRecord(t, w)
 	require.NotNil(t, rec.Release)
 	switch code {
@@ -360,6 +368,11 @@ func TestInterruptDuringTheUpdate(t *testing.T) {
 	code, out = tool1(t, w, nil, "rollback")
 	t.Logf("next rollback: exit %d\n%s", code, out)
 	assert.Contains(t, []int{0, release.ExitRefused}, code, out)
+	if len(left) > 0 {
+		assert.Contains(t, out, "removed the stale backend lock", "the lock the CLI left when it died at start-up is cleared by the next command")
+	}
+	after, _ := filepath.Glob(filepath.Join(locks, "*", "*", "*", "*.json"))
+	assert.Empty(t, after, "no lock is left after the next command")
 	assert.Equal(t, infra.Weights{Blue: 100}, live(t, w), "the stable colour serves everything")
 	assert.Equal(t, record.PhaseDone, loadRecord(t, w).Release.Phase)
 }
