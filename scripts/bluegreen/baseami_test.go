@@ -73,19 +73,7 @@ func TestBaseAmiFlagsAreValidated(t *testing.T) {
 		{[]string{"base-ami", "--windows-version", "2019"}, `--windows-version "2019": want 2022 or 2025`},
 	} {
 		t.Run(tc.args[0]+" "+tc.says, func(t *testing.T) {
-			d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},
-				newEngine: func(string, io.Writer) (release.Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
-				newHealth: func(context.Context, string) (release.Health, error) {
-					t.Fatal("no AWS for bad input")
-					return nil, nil
-				},
-				newImages: func(context.Context, string) (release.Images, error) {
-					t.Fatal("no AWS for bad input")
-					return nil, nil
-				},
-			}
-			err := execute(context.Background(), newRootCommand(d), tc.args)
-			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
+			err := requireUsageError(t, tc.args)
 			assert.ErrorContains(t, err, tc.says)
 		})
 	}

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -28,16 +25,7 @@ func TestDeployFlagUsageErrors(t *testing.T) {
 		{"deploy", "green", "--report", ""},
 	} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
-			d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},
-				newEngine: func(string, io.Writer) (release.Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
-				newHealth: func(context.Context, string) (release.Health, error) {
-					t.Fatal("no AWS for bad input")
-					return nil, nil
-				},
-			}
-			err := execute(context.Background(), newRootCommand(d), args)
-			require.Error(t, err)
-			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
+			requireUsageError(t, args)
 		})
 	}
 }

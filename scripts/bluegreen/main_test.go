@@ -36,14 +36,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"shift", "green", "--metric-lag", "0s"}, {"shift", "green", "--p99-breaches", "4", "--p99-window", "3"}, {"shift", "green", "--p99-window", "0"},
 	} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
-			d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},
-				newEngine: func(string, io.Writer) (release.Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
-				newHealth: func(context.Context, string) (release.Health, error) {
-					t.Fatal("no AWS for bad input")
-					return nil, nil
-				},
-			}
-			cmd := newRootCommand(d)
+			cmd := newRootCommand(noEngineDeps(t))
 			cmd.SetArgs(args)
 			err := cmd.Execute()
 			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
@@ -67,16 +60,7 @@ func TestCobraErrorsAndBadNumbersAreUsageErrors(t *testing.T) {
 		{"shift", "green", "--max-5xx-percent", "-1", "--max-p99", "1s"},
 	} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
-			d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},
-				newEngine: func(string, io.Writer) (release.Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
-				newHealth: func(context.Context, string) (release.Health, error) {
-					t.Fatal("no AWS for bad input")
-					return nil, nil
-				},
-			}
-			err := execute(context.Background(), newRootCommand(d), args)
-			require.Error(t, err)
-			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
+			requireUsageError(t, args)
 		})
 	}
 }
@@ -96,12 +80,7 @@ func TestUsageErrorsSayWhatIsAllowed(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.args), func(t *testing.T) {
 			t.Chdir(t.TempDir())
-			d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},
-				newEngine: func(string, io.Writer) (release.Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
-			}
-			err := execute(context.Background(), newRootCommand(d), tc.args)
-			require.Error(t, err)
-			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
+			err := requireUsageError(t, tc.args)
 			for _, s := range tc.says {
 				assert.ErrorContains(t, err, s)
 			}
@@ -142,4 +121,30 @@ func TestShiftCheckFlags(t *testing.T) {
 	} {
 		assert.Equal(t, release.ExitUsage, release.ExitCode(run(bad...)), "%v", bad)
 	}
+}
+
+// noEngineDeps fail the test when a command gets as far as building anything: an engine,
+// an AWS client or an EC2 image lookup.
+func noEngineDeps(t *testing.T) deps {
+	return deps{out: &bytes.Buffer{}, clock: release.RealClock{},
+		newEngine: func(string, io.Writer) (release.Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
+		newHealth: func(context.Context, string) (release.Health, error) {
+			t.Fatal("no AWS for bad input")
+			return nil, nil
+		},
+		newImages: func(context.Context, string) (release.Images, error) {
+			t.Fatal("no AWS for bad input")
+			return nil, nil
+		},
+	}
+}
+
+// requireUsageError runs the tool with args and requires a usage error (exit 2) before
+// anything was built; it returns the error for the caller's checks of its words.
+func requireUsageError(t *testing.T, args []string) error {
+	t.Helper()
+	err := execute(context.Background(), newRootCommand(noEngineDeps(t)), args)
+	require.Error(t, err)
+	assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
+	return err
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -12,17 +10,6 @@ import (
 
 	"github.com/webapi-platform/infra/internal/release"
 )
-
-// noEngineDeps fail the test when a command gets as far as building anything.
-func noEngineDeps(t *testing.T) deps {
-	return deps{out: &bytes.Buffer{}, clock: release.RealClock{},
-		newEngine: func(string, io.Writer) (release.Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
-		newHealth: func(context.Context, string) (release.Health, error) {
-			t.Fatal("no AWS for bad input")
-			return nil, nil
-		},
-	}
-}
 
 // A plan must end at 100% unless --hold says it holds the split: `--steps 10,50` used to
 // end at 50/50 with exit 0 and nobody watching.

@@ -30,15 +30,7 @@ func TestRollbackFlagUsageErrors(t *testing.T) {
 		{"rollback", "--direct", "--to", "purple"},
 	} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
-			d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},
-				newEngine: func(string, io.Writer) (release.Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
-				newHealth: func(context.Context, string) (release.Health, error) {
-					t.Fatal("no AWS for bad input")
-					return nil, nil
-				},
-			}
-			err := execute(context.Background(), newRootCommand(d), args)
-			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
+			requireUsageError(t, args)
 		})
 	}
 }

@@ -2,17 +2,13 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/webapi-platform/infra/internal/release"
 )
 
 // Bad flags of lease and summary exit 2 before anything is built.
@@ -23,16 +19,7 @@ func TestLeaseAndSummaryUsageErrors(t *testing.T) {
 		{"summary", "--since", "2026-11-29T12:00:00Z", "--release", "r-1"},
 	} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
-			d := deps{out: &bytes.Buffer{}, clock: release.RealClock{},
-				newEngine: func(string, io.Writer) (release.Engine, error) { t.Fatal("no engine for bad input"); return nil, nil },
-				newHealth: func(context.Context, string) (release.Health, error) {
-					t.Fatal("no AWS for bad input")
-					return nil, nil
-				},
-			}
-			err := execute(context.Background(), newRootCommand(d), args)
-			require.Error(t, err)
-			assert.Equal(t, release.ExitUsage, release.ExitCode(err), "%v", err)
+			requireUsageError(t, args)
 		})
 	}
 }
