@@ -77,15 +77,25 @@ func FromClients(c Clients) *Health {
 // New uses the SDK's normal credential chain (environment, profile, SSO, or
 // the OIDC role in CI) and the region of the edge stack.
 func New(ctx context.Context, region string) (*Health, error) {
+	cfg, err := loadConfig(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	return FromClients(Clients{ELBv2: elbv2.NewFromConfig(cfg), CloudWatch: cloudwatch.NewFromConfig(cfg), AutoScaling: autoscaling.NewFromConfig(cfg)}), nil
+}
+
+// loadConfig loads the SDK's configuration with its normal credential chain, in region
+// when one is given (else the SDK's own: AWS_REGION, the profile).
+func loadConfig(ctx context.Context, region string) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
+		return aws.Config{}, fmt.Errorf("aws config: %w", err)
 	}
-	return FromClients(Clients{ELBv2: elbv2.NewFromConfig(cfg), CloudWatch: cloudwatch.NewFromConfig(cfg), AutoScaling: autoscaling.NewFromConfig(cfg)}), nil
+	return cfg, nil
 }
 
 func (h *Health) TargetHealth(ctx context.Context, tg string) (release.TargetCounts, error) {
